@@ -1,0 +1,4 @@
+// The kernel module: every exported function is a kernel (see README.md for the ABI).
+export * from "./elementwise";
+export * from "./matmul";
+export * from "./attention";
