@@ -6,6 +6,7 @@ import { compileKernels } from "./kernels.js";
 import { Heap } from "./heap.js";
 import { KernelPool, type SpawnWorker } from "./pool.js";
 import type { KernelModule } from "./kernels.js";
+import { Engine } from "./engine.js";
 
 const BUILD_DIR = new URL("../../../build/", import.meta.url);
 
@@ -41,4 +42,10 @@ export async function startNodeEngine(options: NodeEngineOptions = {}): Promise<
   const kernels = await compileKernels(async (name) => new Uint8Array(await readFile(new URL(name, BUILD_DIR))));
   const pool = await KernelPool.create(heap, kernels.module, threads, spawnNodeWorker);
   return { heap, pool, kernels };
+}
+
+/** Starts an engine in Node: memory, threads and tape, ready for model code. */
+export async function createNodeEngine(options: NodeEngineOptions = {}): Promise<Engine> {
+  const { heap, pool, kernels } = await startNodeEngine(options);
+  return new Engine(heap, pool, kernels.variant);
 }
