@@ -138,6 +138,11 @@ test("batched matmul with strides, padding between items and broadcasting", () =
   }
 });
 
+test("batched matmul whose packed B exceeds the shared buffer runs in groups", () => {
+  // Each item's packed B is about 34 MB, so the 64 MB buffer holds one item at a time.
+  check({ m: 2, n: 4100, k: 2048, batch: 2, transB: true });
+});
+
 test("matmul results are bit-identical with 1 and 2 threads", () => {
   const cases: Case[] = [
     { m: 257, n: 131, k: 517, transB: true, accumulate: true },
@@ -163,4 +168,6 @@ test("matmul rejects invalid arguments with clear errors", () => {
   assert.throws(() => matmul(pool, heap, { ...base, batch: 2, strideC: 0 }), /strideC .* overlap/);
   assert.throws(() => matmul(pool, heap, { ...base, a: 6 }), /a must be .* multiple of 4/);
   assert.throws(() => matmul(pool, heap, { ...base, c: heap.bytes - 16 }), /c extends past the end of memory/);
+  assert.throws(() => matmul(pool, heap, { ...base, c: base.a + 32 }), /c overlaps a/);
+  assert.throws(() => matmul(pool, heap, { ...base, c: base.b }), /c overlaps b/);
 });

@@ -12,7 +12,8 @@ import { concatSeq, sliceSeq, splitLast } from "../src/engine/ops/sequence.js";
 import { addGaussianNoise } from "../src/engine/ops/noise.js";
 import { Rng } from "../src/engine/rng.js";
 import { gradCheck } from "./helpers/gradcheck.js";
-import { refCosineLoss, refCrossEntropy, refGelu, refL2, refMatmul, refRmsNorm } from "./helpers/reference.js";
+import { refAttention, refCosineLoss, refCrossEntropy, refGelu, refL2, refMatmul, refRmsNorm } from "./helpers/reference.js";
+import { attention } from "../src/engine/ops/attention.js";
 
 let engine: Engine;
 before(async () => {
@@ -157,4 +158,26 @@ describe("sequence ops", () => {
       },
     });
   });
+});
+
+describe("attention", () => {
+  const B = 2, H = 2, dh = 4, A = H * dh;
+  const cases: Array<{ name: string; Tq: number; Tk: number; causal: boolean; mask?: number[]; rope?: boolean }> = [
+    { name: "causal self-attention with RoPE", Tq: 5, Tk: 5, causal: true, rope: true },
+    { name: "causal, queries are the last positions (KV cache)", Tq: 2, Tk: 5, causal: true, rope: true },
+    { name: "bidirectional with key padding", Tq: 4, Tk: 4, causal: false, mask: [1, 1, 1, 0, 1, 1, 0, 0] },
+    { name: "cross-attention", Tq: 3, Tk: 6, causal: false },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const mask = c.mask ? Float64Array.from(c.mask) : null;
+      const rope = c.rope ? { base: 10000, qPos0: c.Tk - c.Tq, kPos0: 0 } : null;
+      gradCheck(engine, {
+        inputs: [{ shape: [B, c.Tq, A] }, { shape: [B, c.Tk, A] }, { shape: [B, c.Tk, A] }],
+        run: ([q, k, v]) =>
+          attention(q, k, v, { heads: H, causal: c.causal, mask: mask && engine.fromArray(Float32Array.from(mask), [B, c.Tk]), rope }),
+        reference: ([q, k, v]) => refAttention(q, k, v, { B, Tq: c.Tq, Tk: c.Tk, H, dh, causal: c.causal, mask, rope }),
+      });
+    });
+  }
 });

@@ -60,9 +60,12 @@ export function matmul(pool: KernelPool, heap: Heap, p: MatmulParams): void {
   if (batch > 1 && strideC < sizeC) {
     throw new Error(`matmul: strideC (${strideC}) is smaller than the m×n output (${sizeC}), so batch outputs would overlap`);
   }
-  checkRange(heap, "a", a, batch, strideA, sizeA);
-  checkRange(heap, "b", b, batch, strideB, sizeB);
-  checkRange(heap, "c", c, batch, strideC, sizeC);
+  const endA = checkRange(heap, "a", a, batch, strideA, sizeA);
+  const endB = checkRange(heap, "b", b, batch, strideB, sizeB);
+  const endC = checkRange(heap, "c", c, batch, strideC, sizeC);
+  // Inputs are packed while C is being written, so C must not share memory with them.
+  if (c < endA && a < endC) throw new Error("matmul: c overlaps a (the product cannot be computed in place)");
+  if (c < endB && b < endC) throw new Error("matmul: c overlaps b (the product cannot be computed in place)");
 
   const flags = (p.transA ? TRANS_A : 0) | (p.transB ? TRANS_B : 0) | (p.accumulate ? ACCUMULATE : 0);
   const plan = planChunks(m, n, k, batch, pool.threads);
@@ -130,12 +133,14 @@ function stride(name: string, value: number | undefined, size: number): number {
   return value;
 }
 
-function checkRange(heap: Heap, name: string, ptr: number, batch: number, stride: number, size: number): void {
+/** Checks that a batch of matrices lies inside the memory; returns the byte offset past its end. */
+function checkRange(heap: Heap, name: string, ptr: number, batch: number, stride: number, size: number): number {
   if (!Number.isInteger(ptr) || ptr < 0 || ptr % 4 !== 0) {
     throw new Error(`matmul: ${name} must be a non-negative byte offset that is a multiple of 4, got ${ptr}`);
   }
   const end = ptr + ((batch - 1) * stride + size) * 4;
   if (end > heap.bytes) throw new Error(`matmul: ${name} extends past the end of memory (${end} > ${heap.bytes} bytes)`);
+  return end;
 }
 
 function roundUp(x: number, unit: number): number {

@@ -1,0 +1,39 @@
+/** Configuration of the Transformer stacks every model in the project is built from. */
+
+/** Sizes and constants of a pre-norm Transformer with QK-Norm, RoPE and a GELU MLP. */
+export interface TransformerConfig {
+  vocab: number;
+  /** Width of the residual stream (the latent width of a Reasoner). */
+  dModel: number;
+  layers: number;
+  heads: number;
+  /** Width of q, k and v (may differ from dModel, as in the paper's Table 2). */
+  attnDim: number;
+  mlpDim: number;
+  normEps: number;
+  ropeBase: number;
+}
+
+/** The standard benchmark workload of the design brief. */
+export const BENCH_CONFIG: TransformerConfig = {
+  vocab: 512, dModel: 256, layers: 4, heads: 4, attnDim: 256, mlpDim: 1024, normEps: 1e-5, ropeBase: 10000,
+};
+
+/** Throws one clear error for the first field out of range. */
+export function validateConfig(c: TransformerConfig): void {
+  const positive = ["vocab", "dModel", "layers", "heads", "attnDim", "mlpDim"] as const;
+  for (const key of positive) {
+    if (!Number.isInteger(c[key]) || c[key] < 1) throw new Error(`config: ${key} must be a positive integer, got ${c[key]}`);
+  }
+  if (c.attnDim % c.heads !== 0) throw new Error(`config: attnDim ${c.attnDim} is not divisible by heads ${c.heads}`);
+  const headDim = c.attnDim / c.heads;
+  if (headDim % 4 !== 0) throw new Error(`config: head dimension ${headDim} must be a multiple of 4 (attnDim / heads)`);
+  if (!(c.normEps > 0 && c.normEps < 1)) throw new Error(`config: normEps must be in (0, 1), got ${c.normEps}`);
+  if (!(c.ropeBase > 1)) throw new Error(`config: ropeBase must be > 1, got ${c.ropeBase}`);
+}
+
+/** Parameters of the stack (embedding included, tied head not counted twice). */
+export function parameterCount(c: TransformerConfig): number {
+  const block = 2 * c.dModel + 3 * c.attnDim * c.dModel + c.dModel * c.attnDim + 2 * c.mlpDim * c.dModel;
+  return c.vocab * c.dModel + c.layers * block + c.dModel;
+}
