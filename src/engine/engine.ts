@@ -23,6 +23,11 @@ export class Engine {
   readonly variant: string;
   private tape: Array<() => void> = [];
   private gradEnabled = true;
+  /** Arena buffers free for reuse during backward, by byte size. */
+  private recycled = new Map<number, number[]>();
+  /** Buffers that become free when the running backward step returns. */
+  private dying: Array<{ ptr: number; bytes: number }> = [];
+  private inBackward = false;
 
   constructor(heap: Heap, pool: KernelPool, variant = "simd") {
     this.heap = heap;
@@ -89,17 +94,35 @@ export class Engine {
   }
 
   /** Backpropagates from a scalar loss (gradient 1) through everything recorded. */
+  /**
+   * Backpropagates from a scalar loss (gradient 1) through everything recorded. An op's
+   * backward is the last reader of its output's gradient, so that buffer (and the op's
+   * temporaries) is recycled as soon as the step returns: peak memory holds the activations
+   * plus a few layers of gradients, not every gradient at once. Leaves and parameters keep
+   * their gradients; intermediate tensors do not.
+   */
   backward(loss: Tensor): void {
     if (loss.size !== 1) throw new Error(`backward needs a scalar loss, got ${loss.describe()}`);
     const g = this.gradFor(loss);
     this.heap.f32[g.ptr >>> 2] = 1;
-    for (let i = this.tape.length - 1; i >= 0; i--) this.tape[i]();
-    this.tape = [];
+    this.inBackward = true;
+    try {
+      for (let i = this.tape.length - 1; i >= 0; i--) {
+        this.tape[i]();
+        for (const d of this.dying) this.recycle(d.ptr, d.bytes);
+        this.dying = [];
+      }
+    } finally {
+      this.inBackward = false;
+      this.dying = [];
+      this.tape = [];
+    }
   }
 
   /** Forgets the tape and frees all activations and their gradients. */
   endStep(): void {
     this.tape = [];
+    this.recycled.clear();
     this.heap.resetArena();
   }
 
@@ -107,8 +130,16 @@ export class Engine {
   gradFor(t: Tensor): GradTarget {
     const owner = t.base ?? t;
     if (owner.grad) return { ptr: owner.grad.ptr, acc: 1 };
-    owner.grad = this.empty(owner.shape, { name: `${owner.name}.grad` });
+    owner.grad = new Tensor(this, this.allocReusable(owner.size * 4), owner.shape, { name: `${owner.name}.grad` });
     return { ptr: owner.grad.ptr, acc: 0 };
+  }
+
+  /** A scratch tensor for use inside one backward step; recycled when the step returns. */
+  temp(shape: readonly number[], zeroed = true): Tensor {
+    const t = new Tensor(this, this.allocReusable(shapeSize(shape) * 4), shape);
+    if (this.inBackward) this.dying.push({ ptr: t.ptr, bytes: t.size * 4 });
+    if (zeroed) this.fill(t.ptr, t.size, 0);
+    return t;
   }
 
   /** The gradient buffer of t, zero-filled the first time, for kernels that only accumulate. */
@@ -125,7 +156,26 @@ export class Engine {
       // Nothing downstream used t: a zero gradient, made explicit so backward steps stay simple.
       this.gradZeroed(owner);
     }
-    return owner.grad!.reshape(t.shape);
+    const grad = owner.grad!;
+    if (this.inBackward && !owner.persistent) {
+      // Only t's producer reads t's gradient, and it is running now: free it afterwards.
+      this.dying.push({ ptr: grad.ptr, bytes: grad.size * 4 });
+      owner.grad = null;
+    }
+    return grad.reshape(t.shape);
+  }
+
+  private allocReusable(bytes: number): number {
+    const size = Math.max(4, bytes);
+    const free = this.recycled.get(size);
+    return free && free.length > 0 ? free.pop()! : this.heap.allocArena(size);
+  }
+
+  private recycle(ptr: number, bytes: number): void {
+    const size = Math.max(4, bytes);
+    const list = this.recycled.get(size);
+    if (list) list.push(ptr);
+    else this.recycled.set(size, [ptr]);
   }
 
   /** Runs an elementwise kernel over n elements in fixed-size chunks. */

@@ -32,7 +32,7 @@ const ROW_UNIT = 30;
 /** Smallest chunk worth a claim, in flops (about 50-100 µs of one thread). */
 const MIN_CHUNK_FLOPS = 4e6;
 /** Chunks per thread, so a slow vCPU takes fewer of them. */
-const CHUNKS_PER_THREAD = 6;
+const CHUNKS_PER_THREAD = 8;
 /** Largest B block a chunk packs into its own scratch (bytes). */
 const LOCAL_B_MAX_BYTES = 4 << 20;
 /** Largest shared packed-B buffer (bytes); bigger batches are run in groups. */

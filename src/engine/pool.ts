@@ -30,6 +30,8 @@ export class KernelPool {
   private readonly callArgs: number[] = [];
   private workers: WorkerHandle[] = [];
   private gen = 0;
+  /** Per-kernel call counts and milliseconds while profiling is on (see profile()). */
+  private profileData: Map<string, { calls: number; ms: number }> | null = null;
 
   private constructor(exports: KernelExports, views: ControlViews, threads: number) {
     this.exports = exports;
@@ -69,6 +71,23 @@ export class KernelPool {
    * done. A job of one chunk runs on the main thread without waking anyone.
    */
   run(kernel: string, args: readonly number[], nChunks: number): void {
+    if (!this.profileData) return this.dispatch(kernel, args, nChunks);
+    const t0 = performance.now();
+    this.dispatch(kernel, args, nChunks);
+    const entry = this.profileData.get(kernel) ?? { calls: 0, ms: 0 };
+    entry.calls++;
+    entry.ms += performance.now() - t0;
+    this.profileData.set(kernel, entry);
+  }
+
+  /** Starts (on = true) or stops timing every kernel call; returns what was collected. */
+  profile(on: boolean): Map<string, { calls: number; ms: number }> {
+    const collected = this.profileData ?? new Map();
+    this.profileData = on ? new Map() : null;
+    return collected;
+  }
+
+  private dispatch(kernel: string, args: readonly number[], nChunks: number): void {
     const index = this.indexOf.get(kernel);
     if (index === undefined) throw new Error(`unknown kernel '${kernel}'`);
     if (args.length > MAX_ARGS) throw new Error(`kernel '${kernel}': too many arguments (${args.length})`);

@@ -55,9 +55,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   attentionForward(e.pool, e.heap, { ...dims, q: qr.ptr, k: kr.ptr, v: v.ptr, o: y.ptr, lse: lse.ptr });
   e.record([q, k, v], () => {
     // The kernel accumulates; rotated inputs get fresh zeroed buffers, rotated back afterwards.
-    const target = (x: Tensor) => (rope || !x.requiresGrad ? e.zeros(x.shape).ptr : e.gradZeroed(x));
+    const target = (x: Tensor) => (rope || !x.requiresGrad ? e.temp(x.shape).ptr : e.gradZeroed(x));
     const dq = target(q), dk = target(k);
-    const dv = v.requiresGrad ? e.gradZeroed(v) : e.zeros(v.shape).ptr;
+    const dv = v.requiresGrad ? e.gradZeroed(v) : e.temp(v.shape).ptr;
     attentionBackward(e.pool, e.heap, { ...dims, q: qr.ptr, k: kr.ptr, v: v.ptr, o: y.ptr, lse: lse.ptr, dO: e.gradOf(y).ptr, dq, dk, dv });
     if (!rope) return;
     const unrotate = (x: Tensor, d: number, T: number, pos0: number) => {

@@ -58,7 +58,7 @@ export function sum(x: Tensor): Tensor {
   e.record([x], () => {
     if (!x.requiresGrad) return;
     const g = e.gradOf(y).item();
-    const ones = e.empty(x.shape);
+    const ones = e.temp(x.shape, false);
     e.fill(ones.ptr, x.size, g);
     accumulateGrad(x, ones.ptr);
   });

@@ -58,7 +58,7 @@ export function cosineLoss(pred: Tensor, target: Tensor, mask: Tensor | null, k 
       return;
     }
     // Both gradients share the kernel's accumulate flag, so both buffers start zeroed.
-    const dp = pred.requiresGrad ? e.gradZeroed(pred) : e.zeros(pred.shape).ptr;
+    const dp = pred.requiresGrad ? e.gradZeroed(pred) : e.temp(pred.shape).ptr;
     e.runRows("cos_backward", [...args, dp, e.gradZeroed(target), rows, n, scale, 1], rows, n * 8);
   });
   return y;

@@ -25,15 +25,6 @@ function reversed(plan: CopyPlan): CopyPlan {
   return { ...plan, srcBlock: plan.dstBlock, srcRow: plan.dstRow, dstBlock: plan.srcBlock, dstRow: plan.srcRow };
 }
 
-/** Writes `part` into `y` at element offset `offset` following `plan`, with the matching backward. */
-function place(y: Tensor, part: Tensor, offset: number, plan: CopyPlan): void {
-  copyBlock(part, part.ptr, y.ptr + offset * 4, plan, 0);
-  part.engine.record([part], () => {
-    const g = part.engine.gradFor(part);
-    copyBlock(part, part.engine.gradOf(y).ptr + offset * 4, g.ptr, reversed(plan), g.acc);
-  });
-}
-
 /** Concatenates (B, T_i, D) tensors along the sequence axis. */
 export function concatSeq(parts: Tensor[]): Tensor {
   if (parts.length === 0) throw new Error("concatSeq: nothing to concatenate");
@@ -43,13 +34,26 @@ export function concatSeq(parts: Tensor[]): Tensor {
     if (p.shape[0] !== batch || p.shape[2] !== dim) throw new Error(`concatSeq: ${p.describe()} does not match ${parts[0].describe()}`);
   }
   const total = parts.reduce((s, p) => s + p.shape[1], 0);
-  const y = output(parts[0].engine, [batch, total, dim], parts);
+  const e = parts[0].engine;
+  const y = output(e, [batch, total, dim], parts);
   let t0 = 0;
-  for (const p of parts) {
+  const placed = parts.map((p) => {
     const len = p.shape[1];
-    place(y, p, t0 * dim, { nBlocks: batch, rows: len, cols: dim, srcBlock: len * dim, srcRow: dim, dstBlock: total * dim, dstRow: dim });
+    const plan = { nBlocks: batch, rows: len, cols: dim, srcBlock: len * dim, srcRow: dim, dstBlock: total * dim, dstRow: dim };
+    const offset = t0 * dim;
+    copyBlock(p, p.ptr, y.ptr + offset * 4, plan, 0);
     t0 += len;
-  }
+    return { p, plan, offset };
+  });
+  // One backward step for all parts: it is the only reader of y's gradient.
+  e.record(parts, () => {
+    const dy = e.gradOf(y).ptr;
+    for (const { p, plan, offset } of placed) {
+      if (!p.requiresGrad) continue;
+      const g = e.gradFor(p);
+      copyBlock(p, dy + offset * 4, g.ptr, reversed(plan), g.acc);
+    }
+  });
   return y;
 }
 
