@@ -16,6 +16,8 @@ export interface WorkloadOptions {
   seq?: number;
   warmup?: number;
   steps?: number;
+  /** Only time training (the one-thread comparison). */
+  skipInference?: boolean;
   /** Called after each timed step with its index and seconds (progress). */
   onStep?: (phase: string, step: number, seconds: number) => void;
 }
@@ -59,7 +61,7 @@ export function runStandardWorkload(engine: Engine, options: WorkloadOptions = {
   }
 
   const inferTimes: number[] = [];
-  for (let s = 0; s < warmup + steps; s++) {
+  for (let s = 0; s < (options.skipInference ? 0 : warmup + steps); s++) {
     const t0 = performance.now();
     engine.noGrad(() => model.logits(engine.fromArray(inputs, [batch, seq], { dtype: "i32" })));
     engine.endStep();
@@ -70,7 +72,7 @@ export function runStandardWorkload(engine: Engine, options: WorkloadOptions = {
   const tokens = batch * seq;
   return {
     trainTokS: tokens / median(trainTimes),
-    inferTokS: tokens / median(inferTimes),
+    inferTokS: inferTimes.length ? tokens / median(inferTimes) : NaN,
     trainStepMs: trainTimes.map((t) => t * 1000),
     finalLoss,
   };

@@ -19,9 +19,29 @@ The last stdout line is one JSON object:
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description="PyTorch reference for jepa bench")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=10, help="measured steps (median), default 10")
+    ap.add_argument("--warmup", type=int, default=3)
+    args = ap.parse_args()
+    if args.steps < 1 or args.threads < 1 or args.warmup < 0:
+        print("error: --steps and --threads must be >= 1, --warmup >= 0", file=sys.stderr)
+        sys.exit(2)
+    return args
+
+
+ARGS = parse_args()
+# A torch built against a generic BLAS (Debian's python3-torch) does not pass its thread count
+# to that library, so pin the BLAS/OpenMP pools through the environment before torch loads.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ[_var] = str(ARGS.threads)
 
 try:
     import torch
@@ -94,16 +114,22 @@ class Model(torch.nn.Module):
         return F.linear(rmsnorm(x, eps) * self.norm_f, self.wte)  # tied head
 
 
-def main():
-    ap = argparse.ArgumentParser(description="PyTorch reference for jepa bench")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--steps", type=int, default=10, help="measured steps (median), default 10")
-    ap.add_argument("--warmup", type=int, default=3)
-    args = ap.parse_args()
-    if args.steps < 1 or args.threads < 1 or args.warmup < 0:
-        print("error: --steps and --threads must be >= 1, --warmup >= 0", file=sys.stderr)
-        sys.exit(2)
+def blas_library():
+    """Which BLAS shared library this process actually loaded (Linux only; best effort)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower() or "mkl" in line.lower()}
+        names = sorted(os.path.realpath(x) for x in libs if x.startswith("/"))
+        for key in ("mkl", "openblas", "blis", "atlas"):
+            if any(key in n.lower() for n in names):
+                return key
+        return "reference" if names else "unknown"
+    except OSError:
+        return "unknown"
 
+
+def main():
+    args = ARGS
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     cfg = CFG
@@ -151,7 +177,7 @@ def main():
     infer_med = statistics.median(infer_times)
     print(f"torch {torch.__version__}, threads {args.threads}, attention "
           f"{'sdpa' if HAS_SDPA else 'explicit'}; train step {train_med * 1e3:.1f} ms, "
-          f"forward {infer_med * 1e3:.1f} ms, final loss {loss:.4f}", file=sys.stderr)
+          f"forward {infer_med * 1e3:.1f} ms, final loss {loss:.4f}, blas {blas_library()}", file=sys.stderr)
     print(json.dumps({
         "train_tok_s": round(ntok / train_med, 1),
         "infer_tok_s": round(ntok / infer_med, 1),
@@ -163,6 +189,7 @@ def main():
         "train_step_ms": round(train_med * 1e3, 3),
         "infer_ms": round(infer_med * 1e3, 3),
         "tokens_per_step": ntok,
+        "blas": blas_library(),
     }))
 
 
