@@ -28,11 +28,20 @@ export class TransformerLM {
     this.params.ones("norm_f.weight", [config.dModel]);
   }
 
-  /** Final hidden states (B, T, dModel) after the last norm, for i32 tokens (B, T). */
-  hidden(tokens: Tensor, ctx: BlockContext = { causal: true }): Tensor {
-    let x = embedding(this.params.get("wte.weight"), tokens);
+  /** Token embeddings (B, T, dModel) of i32 tokens (B, T). */
+  embed(tokens: Tensor): Tensor {
+    return embedding(this.params.get("wte.weight"), tokens);
+  }
+
+  /** Final hidden states (B, T, dModel) after the last norm, for input vectors (B, T, dModel). */
+  hiddenFrom(x: Tensor, ctx: BlockContext = { causal: true }): Tensor {
     for (let i = 0; i < this.config.layers; i++) x = blockForward(this.params, this.config, `blocks.${i}`, x, ctx);
     return rmsNorm(x, this.params.get("norm_f.weight"), this.config.normEps);
+  }
+
+  /** Final hidden states (B, T, dModel) after the last norm, for i32 tokens (B, T). */
+  hidden(tokens: Tensor, ctx: BlockContext = { causal: true }): Tensor {
+    return this.hiddenFrom(this.embed(tokens), ctx);
   }
 
   /** Next-token logits (B, T, vocab) through the tied head. */

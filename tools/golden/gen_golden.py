@@ -80,6 +80,11 @@ import os
 import struct
 import sys
 
+# One thread everywhere (torch intra-op, OpenMP, and a system BLAS that torch does not control)
+# so that reductions happen in the same order on every run.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ[_var] = "1"
+
 try:
     import torch
     import torch.nn.functional as F
@@ -288,6 +293,17 @@ def read_safetensors(path):
 
 # --------------------------------------------------------------------------- main
 
+def blas_library():
+    """The BLAS shared library this process loaded (results differ in the last bits between BLAS builds)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({os.path.realpath(l.split()[-1]) for l in f
+                           if l.split()[-1].startswith("/") and ("blas" in l.lower() or "mkl" in l.lower())})
+        return ", ".join(libs) or "none found"
+    except OSError:
+        return "unknown"
+
+
 def max_abs(a, b):
     return float((a.double() - b.double()).abs().max())
 
@@ -381,6 +397,7 @@ def main():
         "adamw": json.dumps(opt_cfg),
         "precision": json.dumps(precision),
         "torch_version": torch.__version__,
+        "blas": blas_library(),
         "notes": json.dumps({
             "lossShape": "loss and cosine.loss are 0-d tensors (shape [])",
             "targets": "tokens shifted left; last position of each row and 3 random other positions per row are -1 (ignored)",
@@ -410,6 +427,7 @@ def main():
     size = os.path.getsize(args.out)
     print(f"wrote {args.out} ({size} bytes, {len(tensors)} tensors), torch {torch.__version__}")
     print("config:", meta["config"])
+    print("blas:", meta["blas"])
     print(f"loss {float(r32['loss']):.6f}  cosine.loss {float(r32['closs']):.6f}")
     print("adamw losses:", " ".join(f"{x:.4f}" for x in r32["losses"]))
     print("adamw gradnorms:", " ".join(f"{x:.4f}" for x in r32["norms"]))
