@@ -95,11 +95,13 @@ function packPanelCols(src: usize, rowBytes: usize, kc: i32, w: i32, dst: usize)
 /** Packs op(A)[i0..i0+mc, p0..p0+kc) into strips of MR rows (kc×MR each), zero-padded past mc. */
 function packA(a: usize, m: i32, k: i32, transA: bool, i0: i32, mc: i32, p0: i32, kc: i32, dst: usize): void {
   const stripBytes = <usize>kc * <usize>MR << 2;
+  if (transA) {
+    packStripsCols(a + ((<usize>p0 * <usize>m + <usize>i0) << 2), <usize>m << 2, kc, mc, dst, stripBytes);
+    return;
+  }
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
-    const i = i0 + ir;
-    if (transA) packStripCols(a + ((<usize>p0 * <usize>m + <usize>i) << 2), <usize>m << 2, kc, rows, dst);
-    else packStripRows(a + ((<usize>i * <usize>k + <usize>p0) << 2), <usize>k << 2, kc, rows, dst);
+    packStripRows(a + ((<usize>(i0 + ir) * <usize>k + <usize>p0) << 2), <usize>k << 2, kc, rows, dst);
     dst += stripBytes;
   }
 }
@@ -107,20 +109,55 @@ function packA(a: usize, m: i32, k: i32, transA: bool, i0: i32, mc: i32, p0: i32
 /** Strip from row-major op(A): `rows` source rows, each kc consecutive floats. */
 function packStripRows(src: usize, rowBytes: usize, kc: i32, rows: i32, dst: usize): void {
   const step = <usize>MR << 2;
+  if (rows == MR) {
+    // Four k values at a time: transpose rows 0-3 with shuffles, interleave rows 4 (and 5).
+    let p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      const s = src + (<usize>p << 2);
+      const r0 = v128.load(s);
+      const r1 = v128.load(s + rowBytes);
+      const r2 = v128.load(s + rowBytes * 2);
+      const r3 = v128.load(s + rowBytes * 3);
+      const r4 = v128.load(s + rowBytes * 4);
+      const u0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const u1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const u2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const u3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const d = dst + <usize>p * step;
+      if (MR == 6) {
+        const r5 = v128.load(s + rowBytes * 5);
+        const q0 = i32x4.shuffle(r4, r5, 0, 4, 1, 5);
+        const q1 = i32x4.shuffle(r4, r5, 2, 6, 3, 7);
+        v128.store(d, i32x4.shuffle(u0, u2, 0, 1, 4, 5));
+        v128.store64_lane(d, q0, 0, 16);
+        v128.store(d, i32x4.shuffle(u0, u2, 2, 3, 6, 7), 24);
+        v128.store64_lane(d, q0, 1, 40);
+        v128.store(d, i32x4.shuffle(u1, u3, 0, 1, 4, 5), 48);
+        v128.store64_lane(d, q1, 0, 64);
+        v128.store(d, i32x4.shuffle(u1, u3, 2, 3, 6, 7), 72);
+        v128.store64_lane(d, q1, 1, 88);
+      } else {
+        v128.store(d, i32x4.shuffle(u0, u2, 0, 1, 4, 5));
+        v128.store32_lane(d, r4, 0, 16);
+        v128.store(d, i32x4.shuffle(u0, u2, 2, 3, 6, 7), 20);
+        v128.store32_lane(d, r4, 1, 36);
+        v128.store(d, i32x4.shuffle(u1, u3, 0, 1, 4, 5), 40);
+        v128.store32_lane(d, r4, 2, 56);
+        v128.store(d, i32x4.shuffle(u1, u3, 2, 3, 6, 7), 60);
+        v128.store32_lane(d, r4, 3, 76);
+      }
+    }
+    for (; p < kc; p++) {
+      const d = dst + <usize>p * step;
+      for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), load<f32>(src + <usize>r * rowBytes + (<usize>p << 2)));
+    }
+    return;
+  }
   for (let r = 0; r < MR; r++) {
     let d = dst + (<usize>r << 2);
     if (r < rows) {
       const s = src + <usize>r * rowBytes;
-      let p = 0;
-      for (; p + 4 <= kc; p += 4) {
-        const v = v128.load(s + (<usize>p << 2));
-        store<f32>(d, f32x4.extract_lane(v, 0));
-        store<f32>(d + step, f32x4.extract_lane(v, 1));
-        store<f32>(d + step * 2, f32x4.extract_lane(v, 2));
-        store<f32>(d + step * 3, f32x4.extract_lane(v, 3));
-        d += step * 4;
-      }
-      for (; p < kc; p++) {
+      for (let p = 0; p < kc; p++) {
         store<f32>(d, load<f32>(s + (<usize>p << 2)));
         d += step;
       }
@@ -133,23 +170,28 @@ function packStripRows(src: usize, rowBytes: usize, kc: i32, rows: i32, dst: usi
   }
 }
 
-/** Strip from op(A) = Aᵀ: row p of the strip is `rows` consecutive floats of source row p. */
-function packStripCols(src: usize, rowBytes: usize, kc: i32, rows: i32, dst: usize): void {
+/**
+ * Strips from op(A) = Aᵀ: row p of strip s is MR consecutive floats of source row p. Walks
+ * the source row by row (one contiguous read of mc floats) and scatters to all strips.
+ */
+function packStripsCols(src: usize, rowBytes: usize, kc: i32, mc: i32, dst: usize, stripBytes: usize): void {
+  const full = mc / MR;
+  const rest = mc - full * MR;
   const step = <usize>MR << 2;
-  if (rows == MR) {
-    for (let p = 0; p < kc; p++) {
-      v128.store(dst, v128.load(src));
-      if (MR == 6) store<u64>(dst, load<u64>(src, 16), 16);
-      else store<f32>(dst, load<f32>(src, 16), 16);
-      src += rowBytes;
-      dst += step;
-    }
-    return;
-  }
   for (let p = 0; p < kc; p++) {
-    for (let r = 0; r < MR; r++) store<f32>(dst + (<usize>r << 2), r < rows ? load<f32>(src + (<usize>r << 2)) : 0);
+    let s = src;
+    let d = dst + <usize>p * step;
+    for (let ir = 0; ir < full; ir++) {
+      v128.store(d, v128.load(s));
+      if (MR == 6) store<u64>(d, load<u64>(s, 16), 16);
+      else store<f32>(d, load<f32>(s, 16), 16);
+      s += step;
+      d += stripBytes;
+    }
+    if (rest > 0) {
+      for (let r = 0; r < MR; r++) store<f32>(d + (<usize>r << 2), r < rest ? load<f32>(s + (<usize>r << 2)) : 0);
+    }
     src += rowBytes;
-    dst += step;
   }
 }
 
@@ -267,9 +309,9 @@ function kernel6x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, rows: i3
 }
 
 /**
- * Packs op(B) of `items` batch items (strideB elements apart) into panels for matmul_f32:
- * item g, k block starting at p0, panel jp lies at bp + 4·(g·k·NP·8 + p0·NP·8 + jp·kc·8),
- * NP = ceil(n/8). A chunk covers `panelsPerChunk` panels of one item.
+ * Packs op(B) of batch items (strideB elements apart) into panels for matmul_f32: item g,
+ * k block starting at p0, panel jp lies at bp + 4·(g·k·NP·8 + p0·NP·8 + jp·kc·8), NP =
+ * ceil(n/8). Chunk c covers `panelsPerChunk` panels of item c / ceil(NP / panelsPerChunk).
  */
 export function matmul_pack_b(
   b: usize, n: i32, k: i32, flags: i32, strideB: i32, bp: usize, panelsPerChunk: i32, chunk: i32, tid: i32,
