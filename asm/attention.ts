@@ -37,7 +37,7 @@ const NEG_INF: f32 = -Infinity;
  */
 @inline function exp4(x: v128): v128 {
   const under = f32x4.lt(x, f32x4.splat(-87.0));
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
   // Adding 1.5 * 2^23 rounds to an integer, which then sits in the low mantissa bits.
   const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504089)), f32x4.splat(12582912.0));
   const n = f32x4.sub(t, f32x4.splat(12582912.0));
@@ -326,7 +326,7 @@ function ptd4x4(p: usize, pRow: usize, r0: i32, r1: i32, src: usize, srcRow: usi
     let s = madd(v128.load(row + o), sv, v128.load(bias + o));
     s = v128.bitselect(ninf, s, i32x4.gt_s(jv, limv));
     v128.store(row + o, s);
-    mx = f32x4.max(mx, s);
+    mx = f32x4.pmax(mx, s);
     jv = i32x4.add(jv, four);
   }
   return hmax(mx);

@@ -53,7 +53,11 @@ export class TransformerLM {
 
   /** Mean cross-entropy of the logits against i32 targets (B, T); -1 targets are ignored. */
   loss(tokens: Tensor, targets: Tensor): Tensor {
-    const logits = this.logits(tokens);
+    return this.lossFromLogits(this.logits(tokens), targets);
+  }
+
+  /** Mean cross-entropy of given logits (B, T, vocab) against targets (B, T). */
+  lossFromLogits(logits: Tensor, targets: Tensor): Tensor {
     return crossEntropy(logits.reshape([-1, this.config.vocab]), targets.reshape([-1]));
   }
 }

@@ -1,0 +1,86 @@
+/**
+ * Token datasets and deterministic batching. A batch is a pure function of the data position
+ * (examples consumed so far) and the seed, so a resumed run sees exactly the batches an
+ * uninterrupted one would have seen.
+ */
+import { Rng } from "../engine/rng.js";
+
+/** One sequence; positions whose next token lies at index >= lossStart carry a target. */
+export interface Example {
+  tokens: number[];
+  lossStart: number;
+}
+
+/** Examples over a vocabulary with a padding id. */
+export interface Dataset {
+  vocab: number;
+  padId: number;
+  examples: Example[];
+}
+
+/** Inputs and next-token targets (-1 = no loss), both (batch × seq), row-major. */
+export interface Batch {
+  inputs: Int32Array;
+  targets: Int32Array;
+  batch: number;
+  seq: number;
+}
+
+/** Which positions get a target: every next token, or only those from each example's lossStart. */
+export type LossPositions = "all" | "answer";
+
+/** The batch of `size` examples starting at `position` of the seeded epoch order. */
+export function batchAt(data: Dataset, position: number, size: number, seq: number, seed: number, loss: LossPositions): Batch {
+  const inputs = new Int32Array(size * seq).fill(data.padId);
+  const targets = new Int32Array(size * seq).fill(-1);
+  for (let b = 0; b < size; b++) {
+    const ex = data.examples[exampleIndex(data.examples.length, position + b, seed)];
+    fillRow(ex, inputs.subarray(b * seq, (b + 1) * seq), targets.subarray(b * seq, (b + 1) * seq), loss);
+  }
+  return { inputs, targets, batch: size, seq };
+}
+
+/** Consecutive examples [start, start + size) in their stored order (evaluation, no shuffling). */
+export function batchInOrder(data: Dataset, start: number, size: number, seq: number, loss: LossPositions): Batch {
+  const n = Math.min(size, data.examples.length - start);
+  const inputs = new Int32Array(n * seq).fill(data.padId);
+  const targets = new Int32Array(n * seq).fill(-1);
+  for (let b = 0; b < n; b++) {
+    fillRow(data.examples[start + b], inputs.subarray(b * seq, (b + 1) * seq), targets.subarray(b * seq, (b + 1) * seq), loss);
+  }
+  return { inputs, targets, batch: n, seq };
+}
+
+/** Longest example, to size the sequence length. */
+export function maxLength(data: Dataset): number {
+  return data.examples.reduce((m, e) => Math.max(m, e.tokens.length), 0);
+}
+
+function fillRow(ex: Example, inputs: Int32Array, targets: Int32Array, loss: LossPositions): void {
+  const seq = inputs.length;
+  if (ex.tokens.length > seq + 1) throw new Error(`an example of ${ex.tokens.length} tokens does not fit a sequence of ${seq}`);
+  for (let t = 0; t < Math.min(seq, ex.tokens.length); t++) inputs[t] = ex.tokens[t];
+  for (let t = 0; t + 1 < ex.tokens.length && t < seq; t++) {
+    if (loss === "all" || t + 1 >= ex.lossStart) targets[t] = ex.tokens[t + 1];
+  }
+}
+
+/** Index of the example at a global position: epoch e visits all examples in a shuffled order. */
+function exampleIndex(count: number, position: number, seed: number): number {
+  if (count === 0) throw new Error("the dataset has no examples");
+  const epoch = Math.floor(position / count);
+  return epochOrder(count, seed, epoch)[position % count];
+}
+
+const orderCache = new Map<string, number[]>();
+
+function epochOrder(count: number, seed: number, epoch: number): number[] {
+  const key = `${count}:${seed}:${epoch}`;
+  let order = orderCache.get(key);
+  if (!order) {
+    order = new Rng(seed * 1000003 + epoch).shuffle(Array.from({ length: count }, (_, i) => i));
+    if (orderCache.size > 8) orderCache.clear();
+    orderCache.set(key, order);
+  }
+  return order;
+}

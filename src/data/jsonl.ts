@@ -1,0 +1,71 @@
+/**
+ * Reading a dataset from JSON Lines. Each line is an object with either "tokens" (integer ids)
+ * or "text" (a string, tokenised by characters), and optionally "loss_start": the index of
+ * the first token that is a target (the answer part). Blank lines are skipped; anything else
+ * malformed is an error naming the line.
+ */
+import { CharTokenizer } from "./char-tokenizer.js";
+import type { Dataset, Example } from "./dataset.js";
+
+/** A dataset read from JSONL, with the tokenizer when it held text. */
+export interface JsonlDataset {
+  dataset: Dataset;
+  tokenizer: CharTokenizer | null;
+}
+
+/** Parses JSONL text; `tokenizer` fixes the vocabulary for text lines (else it is built from them). */
+export function parseJsonlDataset(text: string, source: string, options: { vocab?: number; tokenizer?: CharTokenizer } = {}): JsonlDataset {
+  const rows = parseLines(text, source);
+  if (rows.length === 0) throw new Error(`${source}: no examples`);
+  const hasText = rows.some((r) => typeof r.value.text === "string");
+  const tokenizer = hasText ? options.tokenizer ?? CharTokenizer.fromTexts(rows.map((r) => String(r.value.text ?? ""))) : null;
+  const examples: Example[] = rows.map(({ value, line }) => toExample(value, line, source, tokenizer, options.vocab));
+  const vocab = tokenizer ? tokenizer.size : options.vocab ?? Math.max(...examples.flatMap((e) => e.tokens)) + 2;
+  for (const [i, ex] of examples.entries()) {
+    const bad = ex.tokens.find((t) => t >= vocab);
+    if (bad !== undefined) throw new Error(`${source}:${rows[i].line}: token ${bad} is outside the vocabulary of ${vocab}`);
+  }
+  const padId = tokenizer ? tokenizer.padId : vocab - 1;
+  return { dataset: { vocab, padId, examples }, tokenizer };
+}
+
+function parseLines(text: string, source: string): Array<{ value: Record<string, unknown>; line: number }> {
+  const rows: Array<{ value: Record<string, unknown>; line: number }> = [];
+  text.split("\n").forEach((raw, i) => {
+    if (raw.trim() === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      throw new Error(`${source}:${i + 1}: not valid JSON (${(err as Error).message})`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${source}:${i + 1}: expected a JSON object`);
+    rows.push({ value: value as Record<string, unknown>, line: i + 1 });
+  });
+  return rows;
+}
+
+function toExample(value: Record<string, unknown>, line: number, source: string, tokenizer: CharTokenizer | null, vocab?: number): Example {
+  const where = `${source}:${line}`;
+  let tokens: number[];
+  if (typeof value.text === "string") {
+    try {
+      tokens = tokenizer!.encode(value.text);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`);
+    }
+  } else if (Array.isArray(value.tokens)) {
+    if (!value.tokens.every((t) => Number.isInteger(t) && t >= 0 && (vocab === undefined || t < vocab))) {
+      throw new Error(`${where}: "tokens" must be integers in [0, ${vocab ?? "vocab"})`);
+    }
+    tokens = value.tokens as number[];
+  } else {
+    throw new Error(`${where}: needs "text" (a string) or "tokens" (an array of ids)`);
+  }
+  if (tokens.length < 2) throw new Error(`${where}: needs at least 2 tokens`);
+  const lossStart = value.loss_start ?? 1;
+  if (!Number.isInteger(lossStart) || (lossStart as number) < 1 || (lossStart as number) >= tokens.length) {
+    throw new Error(`${where}: "loss_start" must be an integer in [1, ${tokens.length - 1}]`);
+  }
+  return { tokens, lossStart: lossStart as number };
+}
