@@ -132,8 +132,9 @@ function drawLevel(lhs: string[], next: string[], o: ResolvedOptions, rng: Rng):
 function stratifiedLengths(total: number, o: ResolvedOptions, rng: Rng): number[] {
   const weights = o.rhsLengthWeights;
   const sum = weights.reduce((a, b) => a + b, 0);
-  const quotas = weights.map((w) => Math.floor((total * w) / sum));
-  const byRemainder = weights.map((w, i) => i).sort((a, b) => (total * weights[b]) / sum - quotas[b] - ((total * weights[a]) / sum - quotas[a]) || a - b);
+  const exact = weights.map((w) => (total * w) / sum);
+  const quotas = exact.map(Math.floor);
+  const byRemainder = exact.map((_, i) => i).sort((a, b) => exact[b] - quotas[b] - (exact[a] - quotas[a]) || a - b);
   for (let k = 0; quotas.reduce((a, b) => a + b, 0) < total; k++) quotas[byRemainder[k]]++;
   const lengths = quotas.flatMap((q, i) => Array<number>(q).fill(o.rhsLength[0] + i));
   return rng.shuffle(lengths);
