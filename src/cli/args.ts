@@ -20,3 +20,30 @@ export function intFlag(value: string | undefined, name: string, fallback: numbe
   }
   return n;
 }
+
+/** Bounds of a float flag; an exclusive bound is left out of the range. */
+export interface FloatRange {
+  min?: number;
+  max?: number;
+  minExclusive?: boolean;
+  maxExclusive?: boolean;
+}
+
+/** A finite number flag within the range, or the default when absent. */
+export function floatFlag(value: string | undefined, name: string, fallback: number, range: FloatRange = {}): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  const { min = -Infinity, max = Infinity, minExclusive = false, maxExclusive = false } = range;
+  const inRange = (minExclusive ? n > min : n >= min) && (maxExclusive ? n < max : n <= max);
+  if (value.trim() === "" || !Number.isFinite(n) || !inRange) {
+    throw new UsageError(`--${name} must be a finite number${describeRange(range)}, got '${value}'`);
+  }
+  return n;
+}
+
+function describeRange({ min, max, minExclusive, maxExclusive }: FloatRange): string {
+  if (min !== undefined && max !== undefined) return ` in ${minExclusive ? "(" : "["}${min}, ${max}${maxExclusive ? ")" : "]"}`;
+  if (min !== undefined) return ` ${minExclusive ? ">" : ">="} ${min}`;
+  if (max !== undefined) return ` ${maxExclusive ? "<" : "<="} ${max}`;
+  return "";
+}

@@ -9,6 +9,7 @@ import type { Engine } from "../engine/engine.js";
 import { measureMatmul } from "../../bench/matmul.js";
 import { runStandardWorkload } from "../../bench/standard.js";
 import { runTorchReference } from "../../bench/torch.js";
+import { runLatentWorkloads } from "../../bench/latent.js";
 import { intFlag, parseFlags } from "./args.js";
 
 /** Help text of `jepa bench`. */
@@ -23,6 +24,7 @@ flags:
   --warmup N      warm-up steps (default 3)
   --no-torch      skip the PyTorch reference
   --no-single     skip the one-thread measurements
+  --no-latent     skip the SST-step and latent-rollout workloads
   --profile       print where the time of a training step goes, per kernel
   --memory MB     engine memory to reserve (default 2048)
   --json          print one JSON object as the last stdout line`;
@@ -33,6 +35,7 @@ const FLAGS = {
   warmup: { type: "string" },
   "no-torch": { type: "boolean" },
   "no-single": { type: "boolean" },
+  "no-latent": { type: "boolean" },
   profile: { type: "boolean" },
   memory: { type: "string" },
   json: { type: "boolean" },
@@ -57,6 +60,14 @@ export async function benchCommand(argv: string[]): Promise<void> {
   result.peak_rss_mb = round(process.resourceUsage().maxRSS / 1024);
   result.engine_peak_arena_mb = round(engine.heap.usage().peakArena / 1048576);
   result[`matmul_1024_gflops_${threads}t`] = round(measureMatmul(engine.pool, engine.heap, { m: 1024, n: 1024, k: 1024 }, 2), 1);
+  if (!f["no-latent"]) {
+    log("latent workloads: SST step, rollout with and without the KV cache...");
+    const latent = runLatentWorkloads(engine, { steps, warmup });
+    result.sst_tok_s = round(latent.sstTokS);
+    result.rollout_latents_s_cached = round(latent.rolloutCachedLatentsS);
+    result.rollout_latents_s_recompute = round(latent.rolloutRecomputeLatentsS);
+    result.rollout_cache_speedup = round(latent.rolloutCachedLatentsS / latent.rolloutRecomputeLatentsS, 2);
+  }
   if (f.profile) result.profile = profileStep(engine, log);
   await engine.close();
 
@@ -119,6 +130,7 @@ function printSummary(r: Record<string, unknown>, log: (s: string) => void): voi
   log(`inference  ${r.infer_tok_s} tok/s`);
   if (torch?.train_tok_s) log(`PyTorch    train ${round(torch.train_tok_s)} tok/s, inference ${round(torch.infer_tok_s!)} tok/s; ours: x${r.train_vs_torch} train, x${r.infer_vs_torch} inference`);
   log(`matmul     1024³: ${r[`matmul_1024_gflops_${r.threads}t`]} GFLOP/s on ${r.threads} threads` + (r.matmul_1024_gflops_1t ? `, ${r.matmul_1024_gflops_1t} on 1` : ""));
+  if (r.sst_tok_s) log(`SST step   ${r.sst_tok_s} tok/s; rollout ${r.rollout_latents_s_cached} latents/s with the KV cache, ${r.rollout_latents_s_recompute} recomputing (x${r.rollout_cache_speedup})`);
   log(`memory     peak RSS ${r.peak_rss_mb} MB`);
 }
 

@@ -86,6 +86,20 @@ export class Engine {
     }
   }
 
+  /**
+   * Runs fn and frees every arena allocation it made. For inference loops (rollout) that
+   * write their results into buffers allocated outside; nothing may be recorded inside.
+   */
+  scoped<T>(fn: () => T): T {
+    if (this.gradEnabled) throw new Error("scoped() frees memory the tape may need: use it inside noGrad()");
+    const mark = this.heap.mark();
+    try {
+      return fn();
+    } finally {
+      this.heap.release(mark);
+    }
+  }
+
   /** Records a backward step if any of the inputs needs a gradient; says whether it did. */
   record(inputs: ReadonlyArray<Tensor | null | undefined>, backward: () => void): boolean {
     if (!this.gradEnabled || !inputs.some((t) => t?.requiresGrad)) return false;

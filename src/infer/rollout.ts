@@ -5,7 +5,7 @@
  */
 import { addGaussianNoise } from "../engine/ops/noise.js";
 import { l2Normalize } from "../engine/ops/norm.js";
-import { concatSeq, sliceSeq } from "../engine/ops/sequence.js";
+import { sliceSeq, writeSeq } from "../engine/ops/sequence.js";
 import type { Rng } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Reasoner } from "../model/reasoner.js";
@@ -34,29 +34,38 @@ export function rollout(reasoner: Reasoner, prompt: Tensor, options: RolloutOpti
   return e.noGrad(() => (options.cache === false ? rolloutRecompute(reasoner, prompt, options) : rolloutCached(reasoner, prompt, options)));
 }
 
+// Both loops write each latent into `chain` and free the step's activations, so memory
+// stays flat however long the chain grows.
 function rolloutCached(reasoner: Reasoner, prompt: Tensor, options: RolloutOptions): Tensor {
+  const e = prompt.engine;
   const [B, P] = prompt.shape;
   const c = reasoner.config;
-  const cache = new KVCache(prompt.engine, c.layers, B, P + options.steps, c.attnDim);
-  let hidden = forwardCached(reasoner.lm, cache, reasoner.lm.embed(prompt));
-  const latents: Tensor[] = [];
+  const cache = new KVCache(e, c.layers, B, P + options.steps, c.attnDim);
+  const chain = e.empty([B, options.steps, c.dModel]);
   for (let s = 0; s < options.steps; s++) {
-    const r = nextLatent(hidden, options.noise ?? null);
-    latents.push(r);
-    if (s + 1 < options.steps) hidden = forwardCached(reasoner.lm, cache, r);
+    e.scoped(() => {
+      const input = s === 0 ? reasoner.lm.embed(prompt) : sliceSeq(chain, s - 1, 1);
+      writeSeq(chain, nextLatent(forwardCached(reasoner.lm, cache, input), options.noise ?? null), s);
+    });
   }
-  return concatSeq(latents);
+  return chain;
 }
 
 function rolloutRecompute(reasoner: Reasoner, prompt: Tensor, options: RolloutOptions): Tensor {
-  let x = reasoner.lm.embed(prompt);
-  const latents: Tensor[] = [];
+  const e = prompt.engine;
+  const [B, P] = prompt.shape;
+  const D = reasoner.config.dModel;
+  const inputs = e.empty([B, P + options.steps, D]);
+  writeSeq(inputs, reasoner.lm.embed(prompt), 0);
+  const chain = e.empty([B, options.steps, D]);
   for (let s = 0; s < options.steps; s++) {
-    const r = nextLatent(reasoner.lm.hiddenFrom(x), options.noise ?? null);
-    latents.push(r);
-    x = concatSeq([x, r]);
+    e.scoped(() => {
+      const r = nextLatent(reasoner.lm.hiddenFrom(sliceSeq(inputs, 0, P + s)), options.noise ?? null);
+      writeSeq(chain, r, s);
+      if (s + 1 < options.steps) writeSeq(inputs, r, P + s);
+    });
   }
-  return concatSeq(latents);
+  return chain;
 }
 
 /** The normalised (and optionally noised) latent (B, 1, D) at the last position of hidden (B, T, D). */

@@ -91,3 +91,15 @@ function sliceBlock(x: Tensor, plan: CopyPlan, offset: number, shape: number[]):
   });
   return y;
 }
+
+/** Overwrites positions [pos, pos + n) of dst (B, T, D) with src (B, n, D), in place, without gradients. */
+export function writeSeq(dst: Tensor, src: Tensor, pos: number): void {
+  assertRank("writeSeq", dst, [3]);
+  assertRank("writeSeq", src, [3]);
+  const [batch, len, dim] = dst.shape;
+  const n = src.shape[1];
+  if (src.shape[0] !== batch || src.shape[2] !== dim || !Number.isInteger(pos) || pos < 0 || pos + n > len) {
+    throw new Error(`writeSeq: ${src.describe()} does not fit ${dst.describe()} at position ${pos}`);
+  }
+  copyBlock(dst, src.ptr, dst.ptr + pos * dim * 4, { nBlocks: batch, rows: n, cols: dim, srcBlock: n * dim, srcRow: dim, dstBlock: len * dim, dstRow: dim }, 0);
+}
