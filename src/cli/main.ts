@@ -1,17 +1,36 @@
 /** The `jepa` command line: dispatches to one subcommand. */
 import { benchCommand, BENCH_HELP } from "./bench.js";
 import { reportError, UsageError } from "./errors.js";
+import { generateCommand, GENERATE_HELP } from "./generate.js";
+import { inspectCommand, INSPECT_HELP } from "./inspect.js";
+import { talkerCommand, TALKER_HELP } from "./talker-command.js";
+import { treeCommand, TREE_HELP } from "./tree.js";
+import { baselineCommand, BASELINE_HELP, pretrainCommand, PRETRAIN_HELP, sstCommand, SST_HELP } from "./train-commands.js";
 
 const HELP = `usage: jepa <command> [flags]
 
 JEPA-Reasoner in TypeScript: decoupled latent reasoning on a WebAssembly SIMD engine.
 
 commands:
+  tree      the tree-search experiment end to end, with its report (the main job)
+  pretrain  phase 1: train a Transformer LM with cross-entropy
+  sst       phase 2: self-supervised latent training of the Reasoner (from a pretrain checkpoint)
+  talker    phase 3: train a Mono- or Dual-Talker on a frozen Reasoner's latent chains
+  baseline  the coupled baseline: the pretrained Transformer trained further with cross-entropy
+  generate  roll out latents from a prompt and decode them with a Talker checkpoint
+  inspect   show what a checkpoint holds (kind, config, step, tensors)
   bench     measure training and inference speed on the standard workload
 
 Run \`jepa <command> --help\` for a command's flags.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
+  tree: { run: treeCommand, help: TREE_HELP },
+  pretrain: { run: pretrainCommand, help: PRETRAIN_HELP },
+  sst: { run: sstCommand, help: SST_HELP },
+  talker: { run: talkerCommand, help: TALKER_HELP },
+  baseline: { run: baselineCommand, help: BASELINE_HELP },
+  generate: { run: generateCommand, help: GENERATE_HELP },
+  inspect: { run: inspectCommand, help: INSPECT_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
 };
 

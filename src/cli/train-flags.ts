@@ -3,6 +3,7 @@
  * into a dataset split, TrainSettings and a model configuration. Everything here is checked
  * before an engine starts or an output directory is created, so bad input leaves nothing behind.
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
@@ -108,6 +109,8 @@ export interface TrainData {
   train: Dataset;
   eval: Dataset;
   tokenizer: CharTokenizer | null;
+  /** Identifies the data in the checkpoint config, so a resume on changed data is refused. */
+  fingerprint: { sha256: string; evalSha256: string | null; trainExamples: number; evalExamples: number };
 }
 
 /** What a dataset must agree with: a checkpoint's tokenizer and vocabulary. */
@@ -121,9 +124,11 @@ export function loadTrainData(f: FlagValues, command: string, fixed: Vocabulary 
   const dataPath = requireFlag(f, "data", command);
   const first = readDataset(dataPath, fixed);
   const vocabulary = fixed ?? { tokenizer: first.tokenizer, vocab: first.dataset.vocab };
-  let train = first.dataset, evalData: Dataset;
+  let train = first.dataset, evalData: Dataset, evalSha256: string | null = null;
   if (typeof f.eval === "string") {
-    evalData = readDataset(f.eval, vocabulary).dataset;
+    const second = readDataset(f.eval, vocabulary);
+    evalData = second.dataset;
+    evalSha256 = second.sha256;
   } else {
     const n = train.examples.length;
     if (n < 2) throw new UsageError(`${dataPath}: needs at least 2 examples to hold out an evaluation split (or pass --eval)`);
@@ -131,10 +136,11 @@ export function loadTrainData(f: FlagValues, command: string, fixed: Vocabulary 
     evalData = { ...train, examples: train.examples.slice(n - held) };
     train = { ...train, examples: train.examples.slice(0, n - held) };
   }
-  return { train, eval: evalData, tokenizer: vocabulary.tokenizer };
+  const fingerprint = { sha256: first.sha256, evalSha256, trainExamples: train.examples.length, evalExamples: evalData.examples.length };
+  return { train, eval: evalData, tokenizer: vocabulary.tokenizer, fingerprint };
 }
 
-function readDataset(path: string, fixed: Vocabulary | null): { dataset: Dataset; tokenizer: CharTokenizer | null } {
+function readDataset(path: string, fixed: Vocabulary | null): { dataset: Dataset; tokenizer: CharTokenizer | null; sha256: string } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -144,7 +150,7 @@ function readDataset(path: string, fixed: Vocabulary | null): { dataset: Dataset
   const parsed = parseJsonlDataset(text, path, fixed ? { tokenizer: fixed.tokenizer ?? undefined, vocab: fixed.vocab } : {});
   if (fixed && fixed.tokenizer && !parsed.tokenizer) throw new UsageError(`${path} holds token ids, but the model reads text with a character tokenizer`);
   if (fixed && !fixed.tokenizer && parsed.tokenizer) throw new UsageError(`${path} holds text, but the model was trained on token ids`);
-  return parsed;
+  return { ...parsed, sha256: createHash("sha256").update(text).digest("hex") };
 }
 
 /** Per-command defaults of the training flags. */

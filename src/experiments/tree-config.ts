@@ -1,0 +1,77 @@
+/** Presets of the tree-search experiment: model sizes, data sizes and the schedule of each phase. */
+import { MODEL_PRESETS, TALKER_PRESETS, type StackSizes } from "../model/presets.js";
+
+/** Steps and learning rate of one training phase. */
+export interface PhaseSchedule {
+  steps: number;
+  lr: number;
+  warmup: number;
+}
+
+/** Everything a tree-search run is sized by. */
+export interface TreePreset {
+  name: string;
+  depth: number;
+  shuffleEdges: boolean;
+  /** Letters node names are drawn from (15: A–O, as in the paper's example). */
+  alphabetSize: number;
+  trees: { train: number; val: number; test: number };
+  reasoner: StackSizes;
+  talker: StackSizes;
+  batch: number;
+  pretrain: PhaseSchedule;
+  sst: PhaseSchedule & { k: number; momentum: number };
+  talkerTraining: PhaseSchedule & { latents: "teacher" | "rollout" };
+  baseline: PhaseSchedule;
+  kSweep: { ks: number[]; steps: number; evalEvery: number; evalTrees: number };
+  evalEvery: number;
+}
+
+const quick: TreePreset = {
+  name: "quick",
+  depth: 4,
+  shuffleEdges: false,
+  alphabetSize: 15,
+  trees: { train: 20000, val: 500, test: 5000 },
+  reasoner: { ...MODEL_PRESETS.small },
+  talker: { ...TALKER_PRESETS.small },
+  batch: 64,
+  pretrain: { steps: 1200, lr: 2e-3, warmup: 50 },
+  sst: { steps: 300, lr: 5e-4, warmup: 20, k: 4, momentum: 0.98 },
+  talkerTraining: { steps: 200, lr: 2e-3, warmup: 20, latents: "rollout" },
+  baseline: { steps: 300, lr: 5e-4, warmup: 20 },
+  kSweep: { ks: [1, 2, 3, 4, 5, 6], steps: 150, evalEvery: 25, evalTrees: 200 },
+  evalEvery: 200,
+};
+
+/** The presets by name. quick: the README's main job; cpu: the longer CPU run; paper: Table 2 sizes. */
+export const TREE_PRESETS: Record<string, TreePreset> = {
+  quick,
+  cpu: {
+    ...quick,
+    name: "cpu",
+    trees: { train: 100000, val: 1000, test: 10000 },
+    reasoner: { ...MODEL_PRESETS.small, dModel: 192, attnDim: 192, mlpDim: 768, layers: 6, heads: 6 },
+    talker: { ...TALKER_PRESETS.small, dModel: 192, attnDim: 192, mlpDim: 768, heads: 6 },
+    pretrain: { steps: 6000, lr: 1.5e-3, warmup: 200 },
+    sst: { steps: 1500, lr: 3e-4, warmup: 50, k: 4, momentum: 0.98 },
+    talkerTraining: { steps: 600, lr: 1.5e-3, warmup: 50, latents: "rollout" },
+    baseline: { steps: 1500, lr: 3e-4, warmup: 50 },
+    kSweep: { ks: [1, 2, 3, 4, 5, 6], steps: 600, evalEvery: 100, evalTrees: 300 },
+    evalEvery: 500,
+  },
+  paper: {
+    ...quick,
+    name: "paper",
+    trees: { train: 200000, val: 2000, test: 10000 },
+    reasoner: { ...MODEL_PRESETS["tree-paper"] },
+    talker: { ...TALKER_PRESETS["tree-paper"] },
+    batch: 128,
+    pretrain: { steps: 20000, lr: 3e-4, warmup: 500 },
+    sst: { steps: 6000, lr: 1e-4, warmup: 200, k: 4, momentum: 0.98 },
+    talkerTraining: { steps: 3000, lr: 3e-4, warmup: 100, latents: "rollout" },
+    baseline: { steps: 6000, lr: 1e-4, warmup: 200 },
+    kSweep: { ks: [1, 2, 3, 4, 5, 6], steps: 6000, evalEvery: 200, evalTrees: 500 },
+    evalEvery: 1000,
+  },
+};

@@ -1,0 +1,82 @@
+/**
+ * Evaluating tree routing: the JEPA-Reasoner (latent rollout + Mono-Talker) and the coupled
+ * Transformer (greedy autoregressive decoding) on held-out trees, plus the route latents the
+ * analyses need.
+ */
+import type { Engine } from "../engine/engine.js";
+import type { Tensor } from "../engine/tensor.js";
+import { TREE_END_ID, TREE_VOCAB, type TreeExample } from "../data/tree.js";
+import { greedyContinue } from "../infer/generate-lm.js";
+import { rollout } from "../infer/rollout.js";
+import { monoTalk } from "../infer/talk.js";
+import type { MonoTalker } from "../model/mono-talker.js";
+import type { Reasoner } from "../model/reasoner.js";
+import type { TransformerLM } from "../model/transformer.js";
+
+/** Exact match of whole routes and accuracy at each route position. */
+export interface RouteScores {
+  exact: number;
+  perPosition: number[];
+  count: number;
+}
+
+/** Route letters predicted per tree, scored against the truth. */
+export function scoreRoutes(examples: readonly TreeExample[], predicted: number[][]): RouteScores {
+  const len = examples[0].route.length;
+  const hits = new Array<number>(len).fill(0);
+  let exact = 0;
+  examples.forEach((ex, i) => {
+    let all = true;
+    for (let p = 0; p < len; p++) {
+      const ok = TREE_VOCAB[predicted[i][p]] === ex.route[p];
+      if (ok) hits[p]++;
+      else all = false;
+    }
+    if (all) exact++;
+  });
+  return { exact: exact / examples.length, perPosition: hits.map((h) => h / examples.length), count: examples.length };
+}
+
+/** The prompt ids (B, routeStart) of a batch of trees: everything up to and including [ROUTE]. */
+export function promptTensor(engine: Engine, batch: readonly TreeExample[]): Tensor {
+  const P = batch[0].routeStart;
+  if (batch.some((ex) => ex.routeStart !== P)) throw new Error("trees of one batch must share their prompt length");
+  return engine.fromArray(batch.flatMap((ex) => ex.tokens.slice(0, P)), [batch.length, P], { dtype: "i32" });
+}
+
+/** Route chains and Talker readouts for many trees. */
+export interface ReasonerEval {
+  scores: RouteScores;
+  /** Per tree: the chain's latents, (route length + 1) × D, row-major. */
+  chains: Float32Array[];
+  tokens: number[][];
+}
+
+/** Rolls out each tree's chain (route + <end>) and reads it with the Mono-Talker, greedily. */
+export function evaluateReasoner(engine: Engine, reasoner: Reasoner, talker: MonoTalker, examples: readonly TreeExample[], batchSize = 250): ReasonerEval {
+  const steps = examples[0].route.length + 1;
+  const chains: Float32Array[] = [];
+  const tokens: number[][] = [];
+  for (let start = 0; start < examples.length; start += batchSize) {
+    const batch = examples.slice(start, start + batchSize);
+    engine.noGrad(() => engine.scoped(() => {
+      const latents = rollout(reasoner, promptTensor(engine, batch), { steps });
+      const chain = latents.view();
+      const D = reasoner.config.dModel;
+      batch.forEach((_, b) => chains.push(chain.slice(b * steps * D, (b + 1) * steps * D)));
+      tokens.push(...monoTalk(talker, latents));
+    }));
+  }
+  return { scores: scoreRoutes(examples, tokens), chains, tokens };
+}
+
+/** Greedy decoding of the route by the coupled Transformer, scored the same way. */
+export function evaluateCoupled(engine: Engine, lm: TransformerLM, examples: readonly TreeExample[], batchSize = 250): { scores: RouteScores; tokens: number[][] } {
+  const steps = examples[0].route.length + 1;
+  const tokens: number[][] = [];
+  for (let start = 0; start < examples.length; start += batchSize) {
+    const batch = examples.slice(start, start + batchSize);
+    engine.noGrad(() => engine.scoped(() => tokens.push(...greedyContinue(lm, promptTensor(engine, batch), steps, TREE_END_ID))));
+  }
+  return { scores: scoreRoutes(examples, tokens), tokens };
+}

@@ -1,0 +1,180 @@
+/**
+ * End-to-end tests of the `jepa` training, generation and inspection commands: each spawns the
+ * real program on a tiny sorting task (test/fixtures/sort-digits.jsonl: "5 digits=sorted").
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+
+const BIN = fileURLToPath(new URL("../../bin/jepa.js", import.meta.url));
+const DATA = fileURLToPath(new URL("../../test/fixtures/sort-digits.jsonl", import.meta.url));
+const ROOT = mkdtempSync(join(tmpdir(), "jepa-cli-"));
+const FAST = ["--threads", "1", "--memory", "256"];
+
+after(() => rmSync(ROOT, { recursive: true, force: true }));
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function jepa(args: string[]): Ran {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a command that must succeed; returns its last stdout line parsed as JSON (with --json). */
+function ok(args: string[]): Record<string, unknown> {
+  const r = jepa([...args, "--json"]);
+  assert.equal(r.status, 0, `jepa ${args.join(" ")} failed:\n${r.stderr}`);
+  const lines = r.stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+}
+
+/** Runs a command that must fail with one `jepa: error:` line matching `pattern`. */
+function fails(args: string[], pattern: RegExp): void {
+  const r = jepa(args);
+  assert.notEqual(r.status, 0, `jepa ${args.join(" ")} should fail`);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `expected one error line, got:\n${r.stderr}`);
+  assert.match(lines[0], /^jepa: error: /);
+  assert.match(lines[0], pattern);
+}
+
+const dir = (name: string) => join(ROOT, name);
+const pretrainArgs = (out: string, steps: number) => ["pretrain", "--data", DATA, "--out", out, "--preset", "tiny", "--steps", String(steps), ...FAST];
+
+function assertFiles(out: string, files: string[]): void {
+  for (const f of files) assert.ok(existsSync(join(out, f)), `${out} lacks ${f}`);
+}
+
+describe("jepa CLI", () => {
+  test("pretrain → sst → talker → generate → inspect, and the baseline", () => {
+    const pre = dir("pre"), sst = dir("sst"), talk = dir("talk"), dual = dir("dual"), base = dir("base");
+    const p = ok([...pretrainArgs(pre, 150), "--eval-every", "50"]);
+    assert.equal(p.steps, 150);
+    assertFiles(pre, ["config.json", "model.safetensors", "optimizer.safetensors", "state.json", "metrics.jsonl", "best/model.safetensors"]);
+    const losses = readFileSync(join(pre, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { loss: number }).loss);
+    assert.equal(losses.length, 150);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    assert.ok(mean(losses.slice(-10)) < 0.8 * mean(losses.slice(0, 10)), `loss did not fall: ${mean(losses.slice(0, 10))} → ${mean(losses.slice(-10))}`);
+
+    ok(["sst", "--init", pre, "--data", DATA, "--out", sst, "--steps", "40", ...FAST]);
+    assertFiles(sst, ["config.json", "model.safetensors", "optimizer.safetensors", "ema.safetensors", "state.json"]);
+    const t = ok(["talker", "--reasoner", sst, "--data", DATA, "--out", talk, "--talker-preset", "tiny", "--steps", "40", ...FAST]);
+    assert.ok(t.eval && typeof (t.eval as Record<string, number>).exact === "number");
+    assertFiles(talk, ["config.json", "model.safetensors", "optimizer.safetensors", "ema.safetensors", "state.json"]);
+
+    const g = ok(["generate", "--checkpoint", talk, "--prompt", "31415=", ...FAST]) as { latents: Array<{ norm: number; nearest: unknown[] }>; tokens: number[]; text: string };
+    assert.equal(g.latents.length, 5, "one latent per answer token by default");
+    for (const l of g.latents) {
+      assert.ok(Math.abs(l.norm - 1) < 1e-3);
+      assert.equal(l.nearest.length, 3);
+    }
+    assert.equal(g.tokens.length, 5);
+    const human = jepa(["generate", "--checkpoint", talk, "--prompt", "31415=", "--no-cache", ...FAST]);
+    assert.equal(human.status, 0, human.stderr);
+    assert.equal(human.stdout.trim().split("\n").pop(), `mono-talker: ${g.text}`, "cached and uncached rollouts agree");
+
+    ok(["talker", "--reasoner", sst, "--data", DATA, "--out", dual, "--kind", "dual", "--talker-preset", "tiny", "--steps", "20", ...FAST]);
+    const d = ok(["generate", "--checkpoint", dual, "--tokens", "5,3,6,3,7,12", "--max-tokens", "3", ...FAST]) as { tokens: number[] };
+    assert.equal(d.tokens.length, 3);
+    const b = ok(["baseline", "--init", pre, "--data", DATA, "--out", base, "--steps", "20", ...FAST]);
+    assert.equal(b.steps, 20);
+
+    const kinds: Array<[string, string]> = [[pre, "transformer"], [sst, "reasoner"], [talk, "talker"], [base, "transformer"]];
+    for (const [ckpt, kind] of kinds) {
+      const info = ok(["inspect", "--checkpoint", ckpt]) as { kind: string; tensors: Array<{ group: string; name: string }> };
+      assert.equal(info.kind, kind);
+      assert.ok(info.tensors.length > 0);
+    }
+    const info = ok(["inspect", "--checkpoint", talk]) as { config: { role?: string }; tensors: Array<{ group: string; name: string }> };
+    const names = info.tensors.map((x) => `${x.group}:${x.name}`);
+    for (const n of ["model:talker.lm_head.weight", "model:reasoner.wte.weight", "ema:reasoner.ema.wte.weight"]) assert.ok(names.includes(n), `talker checkpoint lacks ${n}`);
+  });
+
+  test("a killed pretrain resumes to bit-identical weights", async (t) => {
+    const args = (out: string) => [...pretrainArgs(out, 40), "--checkpoint-every", "10", "--eval-every", "10", "--batch", "1024"];
+    const whole = dir("whole"), killed = dir("killed");
+    const reference = runChild(args(whole));
+    const victim = spawn(process.execPath, [BIN, ...args(killed)], { stdio: "ignore" });
+    const exited = new Promise<number | null>((resolve) => victim.on("exit", (code) => resolve(code)));
+    while (victim.exitCode === null && victim.signalCode === null) {
+      const step = savedStep(killed);
+      if (step >= 10 && step < 40) {
+        victim.kill("SIGKILL");
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await exited;
+    const stepAtKill = savedStep(killed);
+    assert.ok(victim.signalCode === "SIGKILL", "the run finished before it could be killed (make it slower)");
+    assert.ok(stepAtKill >= 10 && stepAtKill < 40, `checkpoint at step ${stepAtKill} after the kill`);
+    t.diagnostic(`killed with its checkpoint at step ${stepAtKill}`);
+
+    const resumed = jepa(args(killed));
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming from step/);
+    assert.equal(await reference, 0);
+    for (const f of ["model.safetensors", "optimizer.safetensors", "state.json", "metrics.jsonl", "best/model.safetensors"]) {
+      assert.ok(readFileSync(join(killed, f)).equals(readFileSync(join(whole, f))), `${f} differs after resuming from step ${stepAtKill}`);
+    }
+  });
+
+  test("bad input: one error line, non-zero exit, nothing left behind", () => {
+    const pre = dir("bad-pre"), sst = dir("bad-sst"), talk = dir("bad-talk"), none = dir("never");
+    ok(pretrainArgs(pre, 5));
+    ok(["sst", "--init", pre, "--data", DATA, "--out", sst, "--steps", "5", ...FAST]);
+    ok(["talker", "--reasoner", sst, "--data", DATA, "--out", talk, "--talker-preset", "tiny", "--steps", "5", ...FAST]);
+
+    fails([...pretrainArgs(none, 5), "--bogus"], /Unknown option '--bogus'/);
+    fails([...pretrainArgs(none, 5), "--preset", "huge"], /unknown model preset 'huge'/);
+    fails([...pretrainArgs(none, 5), "--heads", "3"], /--heads 3/);
+    fails([...pretrainArgs(none, 5), "--lr", "0"], /--lr must be/);
+    const bad = dir("bad.jsonl");
+    writeFileSync(bad, '{"text":"12=12","loss_start":3}\n{"text":"21=12","loss_start":3}\n{"text":"3=3",\n');
+    fails(["pretrain", "--data", bad, "--out", none, "--preset", "tiny", ...FAST], /bad\.jsonl:3:/);
+    fails(["sst", "--init", talk, "--data", DATA, "--out", none, ...FAST], /'talker' checkpoint, expected 'transformer'/);
+    fails(["talker", "--reasoner", pre, "--data", DATA, "--out", none, ...FAST], /'transformer' checkpoint, expected 'reasoner'/);
+    fails(["sst", "--init", pre, "--data", DATA, "--out", none, "--layers", "1", ...FAST], /--layers is not accepted/);
+    assert.ok(!existsSync(none), "a failed command left its --out behind");
+
+    const before = readFileSync(join(pre, "state.json"));
+    fails([...pretrainArgs(pre, 5), "--lr", "0.01"], /configuration differs/);
+    assert.ok(readFileSync(join(pre, "state.json")).equals(before), "a refused resume changed the checkpoint");
+
+    fails(["generate", "--checkpoint", talk, "--prompt", "12a4=", ...FAST], /character "a" at position 2/);
+    fails(["generate", "--checkpoint", talk, "--tokens", "3,99", ...FAST], /'99' is not a token id/);
+    fails(["inspect", "--checkpoint", ROOT], /is not a checkpoint/);
+    fails(["nonsense"], /unknown command 'nonsense'/);
+
+    const tampered = dir("tampered");
+    cpSync(talk, tampered, { recursive: true });
+    const bytes = readFileSync(join(tampered, "model.safetensors"));
+    bytes[bytes.length - 5] ^= 0x01;
+    writeFileSync(join(tampered, "model.safetensors"), bytes);
+    fails(["generate", "--checkpoint", tampered, "--prompt", "12345=", ...FAST], /checksum mismatch/);
+    fails(["inspect", "--checkpoint", tampered], /checksum mismatch/);
+  });
+});
+
+/** The step of the checkpoint in dir, or -1 when there is none yet. */
+function savedStep(out: string): number {
+  try {
+    return (JSON.parse(readFileSync(join(out, "state.json"), "utf8")) as { step: number }).step;
+  } catch {
+    return -1;
+  }
+}
+
+/** Runs a jepa command in the background; resolves to its exit code. */
+function runChild(args: string[]): Promise<number | null> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: "ignore" });
+  return new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+}
