@@ -162,7 +162,8 @@ describe("sequence ops", () => {
 
 describe("attention", () => {
   const B = 2, H = 2, dh = 4, A = H * dh;
-  const cases: Array<{ name: string; Tq: number; Tk: number; causal: boolean; mask?: number[]; rope?: boolean }> = [
+  const cases: Array<{ name: string; Tq: number; Tk: number; causal: boolean; mask?: number[]; rope?: boolean; scale?: number }> = [
+    { name: "causal with a sharper softmax scale (attnScale 3)", Tq: 4, Tk: 4, causal: true, rope: true, scale: 3 / 2 },
     { name: "causal self-attention with RoPE", Tq: 5, Tk: 5, causal: true, rope: true },
     { name: "causal, queries are the last positions (KV cache)", Tq: 2, Tk: 5, causal: true, rope: true },
     { name: "bidirectional with key padding", Tq: 4, Tk: 4, causal: false, mask: [1, 1, 1, 0, 1, 1, 0, 0] },
@@ -175,8 +176,8 @@ describe("attention", () => {
       gradCheck(engine, {
         inputs: [{ shape: [B, c.Tq, A] }, { shape: [B, c.Tk, A] }, { shape: [B, c.Tk, A] }],
         run: ([q, k, v]) =>
-          attention(q, k, v, { heads: H, causal: c.causal, mask: mask && engine.fromArray(Float32Array.from(mask), [B, c.Tk]), rope }),
-        reference: ([q, k, v]) => refAttention(q, k, v, { B, Tq: c.Tq, Tk: c.Tk, H, dh, causal: c.causal, mask, rope }),
+          attention(q, k, v, { heads: H, causal: c.causal, mask: mask && engine.fromArray(Float32Array.from(mask), [B, c.Tk]), rope, scale: c.scale }),
+        reference: ([q, k, v]) => refAttention(q, k, v, { B, Tq: c.Tq, Tk: c.Tk, H, dh, causal: c.causal, mask, rope, scale: c.scale }),
       });
     });
   }

@@ -33,14 +33,15 @@ const quick: TreePreset = {
   shuffleEdges: false,
   alphabetSize: 15,
   trees: { train: 20000, val: 500, test: 5000 },
-  reasoner: { ...MODEL_PRESETS.small },
+  // Depth matters more than width here: routing needs several lookups in sequence.
+  reasoner: { ...MODEL_PRESETS.small, layers: 6 },
   talker: { ...TALKER_PRESETS.small },
   batch: 64,
-  pretrain: { steps: 1200, lr: 2e-3, warmup: 50 },
+  pretrain: { steps: 1000, lr: 2e-3, warmup: 50 },
   sst: { steps: 300, lr: 5e-4, warmup: 20, k: 4, momentum: 0.98 },
   talkerTraining: { steps: 200, lr: 2e-3, warmup: 20, latents: "rollout" },
   baseline: { steps: 300, lr: 5e-4, warmup: 20 },
-  kSweep: { ks: [1, 2, 3, 4, 5, 6], steps: 150, evalEvery: 25, evalTrees: 200 },
+  kSweep: { ks: [1, 2, 3, 4, 5, 6], steps: 80, evalEvery: 20, evalTrees: 200 },
   evalEvery: 200,
 };
 

@@ -12,6 +12,7 @@ import { headNorm, rmsNorm } from "../engine/ops/norm.js";
 import { splitLast } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { TransformerLM } from "../model/transformer.js";
+import { softmaxScale } from "../model/config.js";
 
 /** Rotated keys and values of every layer, (B, capacity, attnDim) each, and how many are filled. */
 export class KVCache {
@@ -59,7 +60,7 @@ function cachedBlock(lm: TransformerLM, layer: number, cache: KVCache, x: Tensor
   for (let b = 0; b < B; b++) {
     attentionForward(e.pool, e.heap, {
       q: qn.ptr + b * n * A * 4, k: cache.keys[layer].ptr + b * cache.capacity * A * 4, v: cache.values[layer].ptr + b * cache.capacity * A * 4,
-      o: out.ptr + b * n * A * 4, lse: lse.ptr + b * H * n * 4, B: 1, Tq: n, Tk: pos + n, H, dh, causal: true,
+      o: out.ptr + b * n * A * 4, lse: lse.ptr + b * H * n * 4, B: 1, Tq: n, Tk: pos + n, H, dh, causal: true, scale: softmaxScale(c),
     });
   }
   x = add(x, linear(out, p("attn.proj.weight")));

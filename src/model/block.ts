@@ -6,7 +6,7 @@ import { linear } from "../engine/ops/linalg.js";
 import { headNorm, rmsNorm } from "../engine/ops/norm.js";
 import { splitLast } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
-import type { TransformerConfig } from "./config.js";
+import { softmaxScale, type TransformerConfig } from "./config.js";
 import type { ParamStore } from "./params.js";
 
 /** How a block attends: causally (decoders, the Reasoner) or over padded keys (encoders). */
@@ -33,7 +33,7 @@ export function blockForward(store: ParamStore, c: TransformerConfig, prefix: st
   const h = rmsNorm(x, p("norm1.weight"), c.normEps);
   const [q, k, v] = splitLast(linear(h, p("attn.qkv.weight")), [c.attnDim, c.attnDim, c.attnDim]);
   const a = attention(headNorm(q, c.heads, c.normEps), headNorm(k, c.heads, c.normEps), v, {
-    heads: c.heads, causal: ctx.causal, mask: ctx.mask, rope: { base: c.ropeBase, qPos0: 0, kPos0: 0 },
+    heads: c.heads, causal: ctx.causal, mask: ctx.mask, rope: { base: c.ropeBase, qPos0: 0, kPos0: 0 }, scale: softmaxScale(c),
   });
   x = add(x, linear(a, p("attn.proj.weight")));
   const m = linear(gelu(linear(rmsNorm(x, p("norm2.weight"), c.normEps), p("mlp.fc.weight"))), p("mlp.proj.weight"));

@@ -12,6 +12,11 @@ export interface TransformerConfig {
   mlpDim: number;
   normEps: number;
   ropeBase: number;
+  /**
+   * Multiplier of the usual 1/√dh softmax scale. With QK-Norm, q and k have RMS 1, so the
+   * logits are bounded by √dh·attnScale; above 1 lets attention get sharper (default 1).
+   */
+  attnScale?: number;
 }
 
 /** The standard benchmark workload of the design brief. */
@@ -30,10 +35,16 @@ export function validateConfig(c: TransformerConfig): void {
   if (headDim % 4 !== 0) throw new Error(`config: head dimension ${headDim} must be a multiple of 4 (attnDim / heads)`);
   if (!(c.normEps > 0 && c.normEps < 1)) throw new Error(`config: normEps must be in (0, 1), got ${c.normEps}`);
   if (!(c.ropeBase > 1)) throw new Error(`config: ropeBase must be > 1, got ${c.ropeBase}`);
+  if (c.attnScale !== undefined && !(c.attnScale > 0 && c.attnScale <= 64)) throw new Error(`config: attnScale must be in (0, 64], got ${c.attnScale}`);
 }
 
 /** Parameters of the stack (embedding included, tied head not counted twice). */
 export function parameterCount(c: TransformerConfig): number {
   const block = 2 * c.dModel + 3 * c.attnDim * c.dModel + c.dModel * c.attnDim + 2 * c.mlpDim * c.dModel;
   return c.vocab * c.dModel + c.layers * block + c.dModel;
+}
+
+/** The softmax scale of a stack's attention: attnScale / √(head dimension). */
+export function softmaxScale(c: TransformerConfig): number {
+  return (c.attnScale ?? 1) / Math.sqrt(c.attnDim / c.heads);
 }

@@ -11,7 +11,7 @@ import { headNorm, rmsNorm } from "../engine/ops/norm.js";
 import { splitLast } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
 import { createBlock } from "./block.js";
-import type { TransformerConfig } from "./config.js";
+import { softmaxScale, type TransformerConfig } from "./config.js";
 import type { ParamStore } from "./params.js";
 
 /** Registers a self-attention block plus the cross-attention parameters under `prefix`. */
@@ -33,7 +33,7 @@ export function crossBlockForward(
   const h = rmsNorm(x, p("norm1.weight"), c.normEps);
   const [q, k, v] = splitLast(linear(h, p("attn.qkv.weight")), [c.attnDim, c.attnDim, c.attnDim]);
   const self = attention(headNorm(q, c.heads, c.normEps), headNorm(k, c.heads, c.normEps), v, {
-    heads: c.heads, causal: true, rope: { base: c.ropeBase, qPos0: 0, kPos0: 0 },
+    heads: c.heads, causal: true, rope: { base: c.ropeBase, qPos0: 0, kPos0: 0 }, scale: softmaxScale(c),
   });
   x = add(x, linear(self, p("attn.proj.weight")));
   x = add(x, crossAttention(store, c, prefix, rmsNorm(x, p("norm_x.weight"), c.normEps), memory, memoryMask));
@@ -45,7 +45,7 @@ function crossAttention(store: ParamStore, c: TransformerConfig, prefix: string,
   const p = (name: string) => store.get(`${prefix}.${name}`);
   const q = headNorm(linear(h, p("cross.q.weight")), c.heads, c.normEps);
   const [k, v] = splitLast(linear(memory, p("cross.kv.weight")), [c.attnDim, c.attnDim]);
-  const a = attention(q, headNorm(k, c.heads, c.normEps), v, { heads: c.heads, causal: false, mask });
+  const a = attention(q, headNorm(k, c.heads, c.normEps), v, { heads: c.heads, causal: false, mask, scale: softmaxScale(c) });
   return linear(a, p("cross.proj.weight"));
 }
 

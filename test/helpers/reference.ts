@@ -98,6 +98,7 @@ export interface RefAttentionOptions {
   causal: boolean;
   mask?: Float64Array | null;
   rope?: { base: number; qPos0: number; kPos0: number } | null;
+  scale?: number;
 }
 
 /** Multi-head attention on (B, T, H·dh) arrays, RoPE on q and k first when asked. */
@@ -108,7 +109,7 @@ export function refAttention(q: Float64Array, k: Float64Array, v: Float64Array, 
     k = refRope(k, B, Tk, H, dh, o.rope.kPos0, o.rope.base);
   }
   const out = new Float64Array(B * Tq * H * dh);
-  const scale = 1 / Math.sqrt(dh);
+  const scale = o.scale ?? 1 / Math.sqrt(dh);
   for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let t = 0; t < Tq; t++) {
     const scores: number[] = [];
     const keys: number[] = [];

@@ -20,6 +20,8 @@ export interface AttentionOptions {
   /** (B, Tk) of 1 (keep) and 0 (padding), or null. */
   mask?: Tensor | null;
   rope?: RopeOptions | null;
+  /** Softmax scale (default 1/√dh). */
+  scale?: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   if (!Number.isInteger(H) || H <= 0 || A % H !== 0) throw new Error(`attention: ${H} heads do not divide width ${A}`);
   const mask = options.mask ?? null;
   if (mask && mask.size !== B * Tk) throw new Error(`attention: mask ${mask.describe()} does not match (B, Tk) = (${B}, ${Tk})`);
-  const dims = { B, Tq, Tk, H, dh: A / H, causal: options.causal, mask: mask?.ptr ?? 0 };
+  const dims = { B, Tq, Tk, H, dh: A / H, causal: options.causal, mask: mask?.ptr ?? 0, scale: options.scale };
   const e = q.engine;
   const rope = options.rope ?? null;
   const qPos0 = rope?.qPos0 ?? Tk - Tq;
