@@ -10,7 +10,7 @@ import { MonoTalker } from "../src/model/mono-talker.js";
 import { DualTalker } from "../src/model/dual-talker.js";
 import type { TransformerConfig } from "../src/model/config.js";
 import type { TalkerConfig } from "../src/model/talker-config.js";
-import { latentNorms, rollout } from "../src/infer/rollout.js";
+import { latentNorms, rollout, rolloutUntil } from "../src/infer/rollout.js";
 import { dualTalk, monoTalk } from "../src/infer/talk.js";
 import { sampleToken } from "../src/infer/sampling.js";
 
@@ -63,6 +63,24 @@ describe("latent rollout", () => {
     assert.equal(bits(a), bits(noisy(1)));
     assert.notEqual(bits(a), bits(noisy(2)));
     assert.notEqual(bits(a), bits(clean));
+    engine.endStep();
+  });
+});
+
+describe("stop rule", () => {
+  test("a chain ends at the first latent nearest to the stop token, and matches the full rollout's prefix", () => {
+    const p = prompt([[1, 2, 3]]);
+    const full = rollout(reasoner, p, { steps: 6 }).toArray();
+    const D = CONFIG.dModel;
+    // Row 2 of the table is latent 4 itself, so the chain stops there at the latest.
+    const rng = new Rng(8);
+    const table = engine.fromArray([...rng.normals(2 * D), ...full.subarray(3 * D, 4 * D)], [3, D]);
+    const stopped = rolloutUntil(reasoner, p, { steps: 6, stop: { table, token: 2 } });
+    const n = stopped.lengths[0];
+    assert.ok(n >= 1 && n <= 4, `stopped after ${n} latents`);
+    assert.equal(stopped.latents.shape[1], n, "the rollout ends as soon as every row has stopped");
+    assert.equal(bits(stopped.latents.toArray()), bits(full.slice(0, n * D)));
+    assert.throws(() => rolloutUntil(reasoner, p, { steps: 3, stop: { table, token: 9 } }), /token in \[0, 3\)/);
     engine.endStep();
   });
 });

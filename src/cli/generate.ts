@@ -6,7 +6,7 @@
 import { createNodeEngine } from "../engine/node.js";
 import { Rng } from "../engine/rng.js";
 import type { CharTokenizer } from "../data/char-tokenizer.js";
-import { rollout, latentNorms } from "../infer/rollout.js";
+import { latentNorms, rollout, rolloutUntil } from "../infer/rollout.js";
 import { dualTalk, monoTalk } from "../infer/talk.js";
 import { DualTalker } from "../model/dual-talker.js";
 import { MonoTalker } from "../model/mono-talker.js";
@@ -29,7 +29,8 @@ flags:
   --checkpoint DIR   a checkpoint of kind "talker" (required)
   --prompt TEXT      prompt text (checkpoints trained on text)
   --tokens IDS       prompt token ids, comma-separated
-  --steps N          latent steps (default: the trained answer length)
+  --steps N          latent steps (default: the trained answer length); the most with --stop-token
+  --stop-token ID    end the chain at the first latent whose nearest EMA embedding row is token ID
   --temperature X    Talker sampling temperature; 0 = greedy (default 0)
   --top-k K          sample among the K likeliest tokens (default: all)
   --seed N           sampling seed (default 0)
@@ -42,7 +43,7 @@ flags:
 
 const s = { type: "string" } as const;
 const FLAGS = {
-  checkpoint: s, prompt: s, tokens: s, steps: s, temperature: s, "top-k": s, seed: s, prefix: s, "max-tokens": s,
+  checkpoint: s, prompt: s, tokens: s, steps: s, "stop-token": s, temperature: s, "top-k": s, seed: s, prefix: s, "max-tokens": s,
   "no-cache": { type: "boolean" }, threads: s, memory: s, json: { type: "boolean" },
 } as const;
 
@@ -79,6 +80,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   if (!dual && (f.prefix !== undefined || f["max-tokens"] !== undefined)) throw new UsageError("--prefix and --max-tokens apply only to a Dual-Talker checkpoint");
   const prefix = f.prefix !== undefined ? idsOf(f.prefix, "prefix", tokenizer, V) : [prompt[prompt.length - 1]];
   const maxTokens = intFlag(f["max-tokens"], "max-tokens", steps, 1, 65536);
+  const stopToken = f["stop-token"] === undefined ? null : intFlag(f["stop-token"], "stop-token", 0, 0, reasonerConfig.vocab - 1);
   const emaTarget = ckpt.ema?.get(`reasoner.${EMA_NAME}`);
   if (!emaTarget) throw new Error(`${dir}: checkpoint has no reasoner.${EMA_NAME}`);
 
@@ -88,7 +90,10 @@ export async function generateCommand(argv: string[]): Promise<void> {
     groupToParams(ckpt.model, reasoner.lm.params, "reasoner.", dir);
     const talker = dual ? new DualTalker(engine, cfg.talker, new Rng(0)) : new MonoTalker(engine, cfg.talker, new Rng(0));
     groupToParams(ckpt.model, talker.params, "talker.", dir);
-    const latents = rollout(reasoner, engine.fromArray(prompt, [1, prompt.length], { dtype: "i32" }), { steps, cache: !f["no-cache"] });
+    const promptIds = engine.fromArray(prompt, [1, prompt.length], { dtype: "i32" });
+    const latents = stopToken === null
+      ? rollout(reasoner, promptIds, { steps, cache: !f["no-cache"] })
+      : rolloutUntil(reasoner, promptIds, { steps, stop: { table: engine.fromArray(emaTarget.data, emaTarget.shape), token: stopToken } }).latents;
     const norms = latentNorms(latents);
     const nearest = nearestTokens(latents.view(), emaTarget.data, reasonerConfig.dModel, 3);
     const tokens = dual

@@ -18,12 +18,76 @@ export interface LatentNoise {
   rng: Rng;
 }
 
+/**
+ * A stop rule: a row's chain ends at the first latent whose nearest row of `table` (by
+ * cosine, e.g. the EMA target embedding) is `token` (e.g. the end token); that latent is kept.
+ */
+export interface StopRule {
+  table: Tensor;
+  token: number;
+}
+
 /** Options of a rollout. */
 export interface RolloutOptions {
+  /** The number of latents, or the most when a stop rule is given. */
   steps: number;
   /** Use the KV cache (default) or recompute the whole prefix at every step. */
   cache?: boolean;
   noise?: LatentNoise | null;
+}
+
+/** A rollout with a stop rule: the chain (B, steps, D) and how many latents each row kept. */
+export interface StoppedRollout {
+  latents: Tensor;
+  lengths: number[];
+}
+
+/** Rolls out until every row has met the stop rule, or `steps` latents exist. */
+export function rolloutUntil(reasoner: Reasoner, prompt: Tensor, options: RolloutOptions & { stop: StopRule }): StoppedRollout {
+  const tracker = new StopTracker(options.stop, prompt.shape[0], reasoner.config.dModel);
+  const latents = prompt.engine.noGrad(() => rolloutCached(reasoner, prompt, options, tracker));
+  const used = Math.max(...tracker.lengths.map((l) => l || options.steps));
+  return { latents: used < options.steps ? sliceSeq(latents, 0, used) : latents, lengths: tracker.lengths.map((l) => l || options.steps) };
+}
+
+/** Follows each row's latest latent and records where its chain met the stop rule. */
+class StopTracker {
+  /** Per row: the chain length once stopped, 0 while running. */
+  readonly lengths: number[];
+  private readonly rows: Float32Array;
+  private readonly norms: number[];
+
+  constructor(private readonly rule: StopRule, batch: number, private readonly dim: number) {
+    const V = rule.table.shape[0];
+    if (rule.table.rank !== 2 || rule.table.shape[1] !== dim || !Number.isInteger(rule.token) || rule.token < 0 || rule.token >= V) {
+      throw new Error(`stop rule: needs a (vocab, ${dim}) table and a token in [0, ${V})`);
+    }
+    this.rows = rule.table.view();
+    this.norms = Array.from({ length: V }, (_, v) => Math.hypot(...this.rows.subarray(v * dim, (v + 1) * dim)) || 1);
+    this.lengths = new Array<number>(batch).fill(0);
+  }
+
+  /** Looks at latent `step` of every row of chain (B, S, D); says whether all rows have stopped. */
+  update(chain: Tensor, step: number): boolean {
+    const [B, S] = chain.shape;
+    const v = chain.view();
+    for (let b = 0; b < B; b++) {
+      if (this.lengths[b]) continue;
+      const latent = v.subarray((b * S + step) * this.dim, (b * S + step + 1) * this.dim);
+      if (nearestRow(latent, this.rows, this.norms, this.dim) === this.rule.token) this.lengths[b] = step + 1;
+    }
+    return this.lengths.every((l) => l > 0);
+  }
+}
+
+function nearestRow(latent: Float32Array, rows: Float32Array, norms: number[], D: number): number {
+  let best = 0, bestCos = -Infinity;
+  for (let v = 0; v < norms.length; v++) {
+    let dot = 0;
+    for (let j = 0; j < D; j++) dot += latent[j] * rows[v * D + j];
+    if (dot / norms[v] > bestCos) [best, bestCos] = [v, dot / norms[v]];
+  }
+  return best;
 }
 
 /** Latents (B, steps, D) rolled out from i32 prompt tokens (B, P); runs without gradients. */
@@ -36,17 +100,18 @@ export function rollout(reasoner: Reasoner, prompt: Tensor, options: RolloutOpti
 
 // Both loops write each latent into `chain` and free the step's activations, so memory
 // stays flat however long the chain grows.
-function rolloutCached(reasoner: Reasoner, prompt: Tensor, options: RolloutOptions): Tensor {
+function rolloutCached(reasoner: Reasoner, prompt: Tensor, options: RolloutOptions, tracker: StopTracker | null = null): Tensor {
   const e = prompt.engine;
   const [B, P] = prompt.shape;
   const c = reasoner.config;
   const cache = new KVCache(e, c.layers, B, P + options.steps, c.attnDim);
-  const chain = e.empty([B, options.steps, c.dModel]);
+  const chain = e.zeros([B, options.steps, c.dModel]);
   for (let s = 0; s < options.steps; s++) {
     e.scoped(() => {
       const input = s === 0 ? reasoner.lm.embed(prompt) : sliceSeq(chain, s - 1, 1);
       writeSeq(chain, nextLatent(forwardCached(reasoner.lm, cache, input), options.noise ?? null), s);
     });
+    if (tracker?.update(chain, s)) break;
   }
   return chain;
 }
