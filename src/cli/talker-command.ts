@@ -35,7 +35,7 @@ talker:
   --talker-norm-eps X --talker-rope-base X
                           override single fields of the preset
   --talker-encoder-layers N   Dual-Talker encoder blocks (default: the preset's)
-  --latents teacher|rollout   training chains: teacher-forced or free-running (default teacher)
+  --latents teacher|rollout   training chains: teacher-forced or free-running (default rollout: it matches inference and scored higher, see README)
   --causal                Mono-Talker attends causally over the chain (default bidirectional)
 ${TRAIN_FLAGS_HELP}`;
 
@@ -58,7 +58,7 @@ export async function talkerCommand(argv: string[]): Promise<void> {
   if (!ema) throw new Error(`${dir}: checkpoint has no EMA target (${EMA_NAME})`);
   const tokenizer = tokenizerFromConfig(ckpt.config.tokenizer, dir);
   const talker = talkerConfigFromFlags(f, reasonerConfig.dModel, reasonerConfig.vocab);
-  const latents = (f.latents ?? "teacher") as LatentSource;
+  const latents = (f.latents ?? "rollout") as LatentSource;
   if (latents !== "teacher" && latents !== "rollout") throw new UsageError(`--latents must be 'teacher' or 'rollout', got '${latents}'`);
   const data = loadTrainData(f, "talker", { tokenizer, vocab: reasonerConfig.vocab });
   const answer = sharedAnswerSpan(data, f);

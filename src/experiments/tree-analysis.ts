@@ -51,7 +51,7 @@ export function pcaFigure(
   const steps = examples[0].route.length + 1;
   const sample = examples.slice(0, 150);
   const byStep = Array.from({ length: steps - 1 }, (_, s) => ({
-    name: `latent ${s + 1} (predicts route[${s}])`,
+    name: `latent ${s + 1}`,
     points: pointsOf(fit.project(concatRows(sample.map((_, t) => chains[t].subarray(s * dim, (s + 1) * dim))))),
   }));
   const example = examples[0];
@@ -64,10 +64,11 @@ export function pcaFigure(
       yLabel: `PC2 (${(100 * fit.explainedVarianceRatio[1]).toFixed(1)} %)`,
       width: 760,
       height: 560,
+      // Latents first, so the letters are drawn on top of the cloud.
       groups: [
-        { name: "letter embeddings", marker: "diamond", points: letterIds.map((id, i) => ({ x: proj[2 * i], y: proj[2 * i + 1], label: TREE_VOCAB[id] })) },
         ...byStep,
-        { name: `trajectory of one tree (route ${example.route.join("")})`, connect: true, points: pointsOf(trajectory).map((p, i) => ({ ...p, label: String(i + 1) })) },
+        { name: `route ${example.route.join("")}`, connect: true, points: pointsOf(trajectory).map((p, i) => ({ ...p, label: String(i + 1) })) },
+        { name: "letters", marker: "diamond", points: letterIds.map((id, i) => ({ x: proj[2 * i], y: proj[2 * i + 1], label: TREE_VOCAB[id] })) },
       ],
     }),
   };
