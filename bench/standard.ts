@@ -1,5 +1,5 @@
 /**
- * The standard workload of the design brief: a tied-embedding GPT (vocab 512, d 256, 4 layers,
+ * The standard workload: a tied-embedding GPT (vocab 512, d 256, 4 layers,
  * 4 heads, MLP 1024), batch 16 × 128 tokens, AdamW with clipping. Times full training steps
  * (forward, backward, clip, update) and inference forwards.
  */

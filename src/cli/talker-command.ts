@@ -32,7 +32,7 @@ talker:
   --kind mono|dual        Mono-Talker (one pass) or Dual-Talker (encoder + decoder) (default mono)
   --talker-preset NAME    ${Object.keys(TALKER_PRESETS).join(", ")} (default small)
   --talker-d-model N --talker-layers N --talker-heads N --talker-attn-dim N --talker-mlp-dim N
-  --talker-norm-eps X --talker-rope-base X
+  --talker-norm-eps X --talker-rope-base X --talker-attn-scale X
                           override single fields of the preset
   --talker-encoder-layers N   Dual-Talker encoder blocks (default: the preset's)
   --latents teacher|rollout   training chains: teacher-forced or free-running (default rollout: it matches inference and scored higher, see README)
@@ -42,7 +42,7 @@ ${TRAIN_FLAGS_HELP}`;
 const s = { type: "string" } as const;
 const TALKER_FLAGS = {
   ...TRAIN_FLAGS, reasoner: s, kind: s, "talker-preset": s, "talker-d-model": s, "talker-layers": s, "talker-heads": s,
-  "talker-attn-dim": s, "talker-mlp-dim": s, "talker-norm-eps": s, "talker-rope-base": s, "talker-encoder-layers": s,
+  "talker-attn-dim": s, "talker-mlp-dim": s, "talker-norm-eps": s, "talker-rope-base": s, "talker-attn-scale": s, "talker-encoder-layers": s,
   latents: s, causal: { type: "boolean" },
 } as const;
 

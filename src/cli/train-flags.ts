@@ -32,7 +32,7 @@ export const TRAIN_FLAGS = {
 
 /** Model-size flags: only for commands that build a fresh Transformer (pretrain). */
 export const MODEL_FLAGS = {
-  preset: str, "d-model": str, layers: str, heads: str, "attn-dim": str, "mlp-dim": str, "norm-eps": str, "rope-base": str,
+  preset: str, "d-model": str, layers: str, heads: str, "attn-dim": str, "mlp-dim": str, "norm-eps": str, "rope-base": str, "attn-scale": str,
 } as const;
 
 /** Help lines of TRAIN_FLAGS, shared by the commands' help texts. */
@@ -63,7 +63,8 @@ engine and output:
 /** Help lines of MODEL_FLAGS. */
 export const MODEL_FLAGS_HELP = `model (a preset, then per-field overrides):
   --preset NAME           ${Object.keys(MODEL_PRESETS).join(", ")} (default small)
-  --d-model N --layers N --heads N --attn-dim N --mlp-dim N --norm-eps X --rope-base X`;
+  --d-model N --layers N --heads N --attn-dim N --mlp-dim N --norm-eps X --rope-base X
+  --attn-scale X          multiplier of the 1/sqrt(head dim) softmax scale (default 1)`;
 
 /** A required string flag, or a usage error naming it. */
 export function requireFlag(f: FlagValues, name: string, command: string): string {
@@ -84,6 +85,10 @@ export function stackSizesFromFlags(f: FlagValues, base: StackSizes, prefix = ""
     normEps: floatFlag(f[prefix + "norm-eps"] as string | undefined, prefix + "norm-eps", base.normEps, { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
     ropeBase: floatFlag(f[prefix + "rope-base"] as string | undefined, prefix + "rope-base", base.ropeBase, { min: 1, max: 1e9, minExclusive: true }),
   };
+  const scale = f[prefix + "attn-scale"] as string | undefined;
+  if (scale !== undefined || base.attnScale !== undefined) {
+    s.attnScale = floatFlag(scale, prefix + "attn-scale", base.attnScale ?? 1, { min: 0, max: 64, minExclusive: true });
+  }
   if (s.attnDim % s.heads !== 0) throw new UsageError(`--${prefix}heads ${s.heads} does not divide --${prefix}attn-dim ${s.attnDim}`);
   if ((s.attnDim / s.heads) % 4 !== 0) throw new UsageError(`--${prefix}attn-dim / --${prefix}heads = ${s.attnDim / s.heads} must be a multiple of 4 (the head dimension)`);
   return s;
