@@ -107,7 +107,6 @@ export class Engine {
     return true;
   }
 
-  /** Backpropagates from a scalar loss (gradient 1) through everything recorded. */
   /**
    * Backpropagates from a scalar loss (gradient 1) through everything recorded. An op's
    * backward is the last reader of its output's gradient, so that buffer (and the op's
