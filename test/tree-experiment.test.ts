@@ -3,29 +3,16 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createNodeEngine } from "../src/engine/node.js";
 import type { Engine } from "../src/engine/engine.js";
-import { TREE_PRESETS, type TreePreset } from "../src/experiments/tree-config.js";
+import { TREE_PRESETS } from "../src/experiments/tree-config.js";
 import { runTreeExperiment } from "../src/experiments/tree.js";
 import { headline, writeTreeReport } from "../src/experiments/tree-report.js";
-import { MODEL_PRESETS, TALKER_PRESETS } from "../src/model/presets.js";
 
-const TOY: TreePreset = {
-  ...TREE_PRESETS.quick,
-  name: "toy",
-  trees: { train: 400, val: 30, test: 60 },
-  reasoner: { ...MODEL_PRESETS.tiny },
-  talker: { ...TALKER_PRESETS.tiny },
-  batch: 16,
-  pretrain: { steps: 30, lr: 3e-3, warmup: 5 },
-  sst: { steps: 20, lr: 1e-3, warmup: 5, k: 4, momentum: 0.98 },
-  talkerTraining: { steps: 20, lr: 3e-3, warmup: 5, latents: "rollout" },
-  baseline: { steps: 20, lr: 1e-3, warmup: 5 },
-  kSweep: { ks: [1, 4], steps: 10, evalEvery: 5, evalTrees: 20 },
-  evalEvery: 10,
-};
+const TOY = TREE_PRESETS.tiny;
 
 let engine: Engine;
 let dir: string;
@@ -59,4 +46,25 @@ test("the whole pipeline runs, writes its report, and resumes to the same result
   // Every phase is complete, so a second run only reloads the checkpoints: same numbers.
   const second = runTreeExperiment(engine, { preset: TOY, seed: 3, outDir: dir, kSweep: false, log: () => undefined });
   assert.deepEqual(headline({ ...second, kSweep: null, seconds: {} }), headline({ ...first, kSweep: null, seconds: {} }));
+});
+
+test("jepa tree on the command line: --json headline, report, and clear errors", () => {
+  const bin = new URL("../../bin/jepa.js", import.meta.url).pathname;
+  const out = join(dir, "cli");
+  const run = spawnSync(process.execPath, [bin, "tree", "--preset", "tiny", "--out", out, "--threads", "1", "--memory", "512", "--no-k-sweep", "--json"], { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  const last = JSON.parse(run.stdout.trim().split("\n").pop()!);
+  for (const key of ["reasoner_exact", "coupled_exact", "plane_rank_percent", "correct_major", "containment_identical"]) assert.ok(key in last, `--json lacks ${key}`);
+  assert.ok(existsSync(join(out, "report.md")));
+  for (const [args, message] of [
+    [["--preset", "huge"], /unknown tree preset 'huge'/],
+    [["--depth", "9"], /--depth must be an integer from 2 to 4/],
+    [["--bogus"], /Unknown option '--bogus'/],
+  ] as const) {
+    const bad = spawnSync(process.execPath, [bin, "tree", ...args, "--out", join(dir, "bad")], { encoding: "utf8" });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, message);
+    assert.equal(bad.stderr.trim().split("\n").length, 1, "one error line");
+    assert.ok(!existsSync(join(dir, "bad")), "nothing written");
+  }
 });

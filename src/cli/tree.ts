@@ -16,7 +16,8 @@ held-out trees, run the mixed-latent analysis, the PCA figure, the error-contain
 and the k sweep, and write report.md, SVG figures and metrics.json to --out.
 
 flags:
-  --preset NAME     quick (default; about 20 min on 2 cores), cpu (longer, larger), paper (Table 2 sizes)
+  --preset NAME     quick (default; about 20 min on 2 cores), cpu (longer, larger), paper (Table 2
+                    sizes), tiny (a smoke test of the pipeline in seconds)
   --seed N          seed of data, initialisation and order (default 1)
   --out DIR         output directory (default runs/tree-<preset>); a killed run resumes from it
   --depth N         tree depth (default 4: 15 nodes)

@@ -45,9 +45,26 @@ const quick: TreePreset = {
   evalEvery: 200,
 };
 
-/** The presets by name. quick: the README's main job; cpu: the longer CPU run; paper: Table 2 sizes. */
+/** A smoke test of the whole pipeline in seconds; it learns next to nothing. */
+const tiny: TreePreset = {
+  ...quick,
+  name: "tiny",
+  trees: { train: 400, val: 30, test: 60 },
+  reasoner: { ...MODEL_PRESETS.tiny },
+  talker: { ...TALKER_PRESETS.tiny },
+  batch: 16,
+  pretrain: { steps: 30, lr: 3e-3, warmup: 5 },
+  sst: { steps: 20, lr: 1e-3, warmup: 5, k: 4, momentum: 0.98 },
+  talkerTraining: { steps: 20, lr: 3e-3, warmup: 5, latents: "rollout" },
+  baseline: { steps: 20, lr: 1e-3, warmup: 5 },
+  kSweep: { ks: [1, 4], steps: 10, evalEvery: 5, evalTrees: 20 },
+  evalEvery: 10,
+};
+
+/** The presets by name. quick: the README's main job; cpu: the longer CPU run; paper: Table 2 sizes; tiny: a smoke test. */
 export const TREE_PRESETS: Record<string, TreePreset> = {
   quick,
+  tiny,
   cpu: {
     ...quick,
     name: "cpu",
