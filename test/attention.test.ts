@@ -1,6 +1,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { startNodeEngine, type EngineParts } from "../src/engine/node.js";
+import { random } from "./helpers/random.js";
 import {
   attentionBackward, attentionForward, ropeBackward, ropeForward,
   type AttentionBackwardParams,
@@ -19,18 +20,6 @@ after(async () => {
   await one.pool.close();
 });
 
-/** Deterministic values in [-1, 1). */
-function random(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    out[i] = s / 2147483648 - 1;
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Attention
