@@ -3,6 +3,7 @@ import { benchCommand, BENCH_HELP } from "./bench.js";
 import { reportError, UsageError } from "./errors.js";
 import { generateCommand, GENERATE_HELP } from "./generate.js";
 import { inspectCommand, INSPECT_HELP } from "./inspect.js";
+import { serveCommand, SERVE_HELP } from "./serve.js";
 import { talkerCommand, TALKER_HELP } from "./talker-command.js";
 import { treeCommand, TREE_HELP } from "./tree.js";
 import { baselineCommand, BASELINE_HELP, pretrainCommand, PRETRAIN_HELP, sstCommand, SST_HELP } from "./train-commands.js";
@@ -20,6 +21,7 @@ commands:
   generate  roll out latents from a prompt and decode them with a Talker checkpoint
   inspect   show what a checkpoint holds (kind, config, step, tensors)
   bench     measure training and inference speed on the standard workload
+  serve     the browser page: run a trained tree model and watch its latent reasoning
 
 Run \`jepa <command> --help\` for a command's flags.`;
 
@@ -32,6 +34,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   generate: { run: generateCommand, help: GENERATE_HELP },
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
+  serve: { run: serveCommand, help: SERVE_HELP },
 };
 
 /** Runs the command line and exits with its status. */

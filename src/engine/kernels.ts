@@ -28,9 +28,15 @@ export function supportsRelaxedSimd(): boolean {
   }
 }
 
-/** Compiles the best kernel variant the engine supports from the two module binaries. */
-export async function compileKernels(load: (name: string) => Promise<BufferSource>): Promise<KernelModule> {
-  const variant = supportsRelaxedSimd() ? "relaxed-simd" : "simd";
+/**
+ * Which module to compile: the best the engine validates, or plain SIMD, whose results are
+ * bit-identical to those of an engine without relaxed SIMD (e.g. to compare a browser with Node).
+ */
+export type KernelPreference = "best" | "simd";
+
+/** Compiles the kernel variant asked for (default: the best the engine supports) from the two module binaries. */
+export async function compileKernels(load: (name: string) => Promise<BufferSource>, prefer: KernelPreference = "best"): Promise<KernelModule> {
+  const variant = prefer === "best" && supportsRelaxedSimd() ? "relaxed-simd" : "simd";
   const file = variant === "relaxed-simd" ? "kernels-relaxed.wasm" : "kernels.wasm";
   let bytes: BufferSource;
   try {

@@ -11,40 +11,14 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { parseSafetensors, serializeSafetensors, toFloat32, type TensorInput } from "../engine/safetensors.js";
+import { serializeSafetensors, type TensorInput } from "../engine/safetensors.js";
 import { writeFileAtomic } from "./atomic.js";
+import {
+  CHECKPOINT_FORMAT, GROUP_FILES, groupFromBytes, parseJsonBytes, type Checkpoint, type CheckpointConfig, type TensorGroup, type TrainingState,
+} from "./checkpoint-types.js";
 
-/** Format version written into state.json. */
-export const CHECKPOINT_FORMAT = 1;
-
-/** Named float32 arrays with shapes: a group of tensors stored in one safetensors file. */
-export type TensorGroup = Map<string, { shape: readonly number[]; data: Float32Array }>;
-
-/** What kind of model a checkpoint holds, and its configuration. */
-export interface CheckpointConfig {
-  kind: string;
-  [key: string]: unknown;
-}
-
-/** Training progress, enough to resume exactly. */
-export interface TrainingState {
-  step: number;
-  dataPosition: number;
-  rng: number[];
-  best: { metric: string; value: number; step: number } | null;
-  [key: string]: unknown;
-}
-
-/** Everything a checkpoint holds. */
-export interface Checkpoint {
-  config: CheckpointConfig;
-  state: TrainingState;
-  model: TensorGroup;
-  optimizer: TensorGroup | null;
-  ema: TensorGroup | null;
-}
-
-const GROUP_FILES = { model: "model.safetensors", optimizer: "optimizer.safetensors", ema: "ema.safetensors" } as const;
+/** The types and the format version live in checkpoint-types.ts, which a browser can import. */
+export { CHECKPOINT_FORMAT, type Checkpoint, type CheckpointConfig, type TensorGroup, type TrainingState } from "./checkpoint-types.js";
 
 /** Writes a checkpoint into dir (created if needed); see the file comment for the journal. */
 export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
@@ -85,11 +59,11 @@ export function loadCheckpoint(dir: string, expectedKinds?: string[]): Checkpoin
     return bytes;
   };
   if (!files["config.json"] || !files["model.safetensors"]) throw new Error(`${statePath}: lists no config or model file`);
-  const config = parseJson(read("config.json"), join(dir, "config.json")) as CheckpointConfig;
+  const config = parseJsonBytes(read("config.json"), join(dir, "config.json")) as CheckpointConfig;
   if (expectedKinds && !expectedKinds.includes(config.kind)) {
     throw new Error(`${dir} holds a '${config.kind}' checkpoint, expected ${expectedKinds.map((k) => `'${k}'`).join(" or ")}`);
   }
-  const group = (file: string) => (files[file] ? fromBytes(read(file), join(dir, file)) : null);
+  const group = (file: string) => (files[file] ? groupFromBytes(read(file), join(dir, file)) : null);
   const { files: _files, format: _format, ...rest } = state;
   return { config, state: rest as TrainingState, model: group(GROUP_FILES.model)!, optimizer: group(GROUP_FILES.optimizer), ema: group(GROUP_FILES.ema) };
 }
@@ -118,29 +92,10 @@ function toInputs(group: TensorGroup): TensorInput[] {
   return [...group].map(([name, t]) => ({ name, dtype: "F32", shape: [...t.shape], data: t.data }));
 }
 
-function fromBytes(bytes: Uint8Array, path: string): TensorGroup {
-  try {
-    const file = parseSafetensors(bytes);
-    const out: TensorGroup = new Map();
-    for (const [name, entry] of file.tensors) out.set(name, { shape: entry.shape, data: toFloat32(entry) });
-    return out;
-  } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
-  }
-}
-
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
 function readJson(path: string): unknown {
-  return parseJson(new Uint8Array(readFileSync(path)), path);
-}
-
-function parseJson(bytes: Uint8Array, path: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
+  return parseJsonBytes(new Uint8Array(readFileSync(path)), path);
 }

@@ -1,5 +1,5 @@
 /** Moving parameters between a ParamStore and a checkpoint's tensor group. */
-import type { TensorGroup } from "./checkpoint.js";
+import type { TensorGroup } from "./checkpoint-types.js";
 import type { ParamStore } from "../model/params.js";
 
 /** The store's parameters as a tensor group, names optionally prefixed ("talker.", "reasoner."). */
