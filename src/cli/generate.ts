@@ -5,7 +5,7 @@
  */
 import { createNodeEngine } from "../engine/node.js";
 import { Rng } from "../engine/rng.js";
-import type { CharTokenizer } from "../data/char-tokenizer.js";
+import type { Tokenizer } from "../data/tokenizer.js";
 import { latentNorms, rollout, rolloutUntil } from "../infer/rollout.js";
 import { dualTalk, monoTalk } from "../infer/talk.js";
 import { DualTalker } from "../model/dual-talker.js";
@@ -67,7 +67,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
   } catch (err) {
     throw new Error(`${dir}/config.json: ${(err as Error).message}`);
   }
-  const tokenizer = tokenizerFromConfig(cfg.tokenizer, dir);
+  const tokenizer = await tokenizerFromConfig(cfg.tokenizer, dir);
   const V = reasonerConfig.vocab;
   const prompt = promptIds(f, tokenizer, V);
   const steps = intFlag(f.steps, "steps", cfg.answer?.length ?? 1, 1, 65536);
@@ -106,7 +106,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
 }
 
 /** Prompt ids from --prompt (text) or --tokens (ids); exactly one must be given. */
-function promptIds(f: FlagValues, tokenizer: CharTokenizer | null, vocab: number): number[] {
+function promptIds(f: FlagValues, tokenizer: Tokenizer | null, vocab: number): number[] {
   if ((f.prompt === undefined) === (f.tokens === undefined)) throw new UsageError("generate: give exactly one of --prompt TEXT and --tokens IDS");
   if (f.tokens !== undefined) return parseIds(f.tokens as string, "tokens", vocab);
   if (!tokenizer) throw new UsageError("--prompt needs a checkpoint trained on text; this one reads token ids (use --tokens)");
@@ -114,7 +114,7 @@ function promptIds(f: FlagValues, tokenizer: CharTokenizer | null, vocab: number
 }
 
 /** Ids of a text flag: encoded by the tokenizer, or parsed as ids when there is none. */
-function idsOf(value: string, flag: string, tokenizer: CharTokenizer | null, vocab: number): number[] {
+function idsOf(value: string, flag: string, tokenizer: Tokenizer | null, vocab: number): number[] {
   if (!tokenizer) return parseIds(value, flag, vocab);
   let ids: number[];
   try {
@@ -158,9 +158,10 @@ interface Generated {
   kind: string;
 }
 
-function print(f: FlagValues, g: Generated, tokenizer: CharTokenizer | null): void {
-  const token = (id: number) => (tokenizer ? (id === tokenizer.padId ? "<pad>" : id === tokenizer.endId ? "<end>" : tokenizer.chars[id - 2]) : null);
-  const label = (id: number) => (tokenizer ? (id < 2 ? token(id)! : JSON.stringify(token(id))) : `#${id}`);
+function print(f: FlagValues, g: Generated, tokenizer: Tokenizer | null): void {
+  const token = (id: number) => (tokenizer ? tokenizer.tokenText(id) : null);
+  const special = (id: number) => tokenizer !== null && (id === tokenizer.padId || id === tokenizer.endId);
+  const label = (id: number) => (tokenizer ? (special(id) ? token(id)! : JSON.stringify(token(id))) : `#${id}`);
   const text = tokenizer ? tokenizer.decode(g.tokens) : g.tokens.join(",");
   if (f.json) {
     const latents = g.norms.map((norm, i) => ({ norm: round(norm), nearest: g.nearest[i].map((n) => ({ id: n.id, token: token(n.id), cos: round(n.cos) })) }));

@@ -1,7 +1,9 @@
 /** The `jepa` command line: dispatches to one subcommand. */
+import { arithCommand, ARITH_HELP } from "./arith.js";
 import { benchCommand, BENCH_HELP } from "./bench.js";
 import { reportError, UsageError } from "./errors.js";
 import { generateCommand, GENERATE_HELP } from "./generate.js";
+import { gsm8kCommand, GSM8K_HELP } from "./gsm8k.js";
 import { inspectCommand, INSPECT_HELP } from "./inspect.js";
 import { serveCommand, SERVE_HELP } from "./serve.js";
 import { talkerCommand, TALKER_HELP } from "./talker-command.js";
@@ -14,11 +16,13 @@ JEPA-Reasoner in TypeScript: decoupled latent reasoning on a WebAssembly SIMD en
 
 commands:
   tree      the tree-search experiment end to end, with its report (the main job)
+  arith     the GSM8K-style comparison at CPU scale (word problems, T vs JEPA-Reasoner, Talker ablation)
   pretrain  phase 1: train a Transformer LM with cross-entropy
   sst       phase 2: self-supervised latent training of the Reasoner (from a pretrain checkpoint)
   talker    phase 3: train a Mono- or Dual-Talker on a frozen Reasoner's latent chains
   baseline  the coupled baseline: the pretrained Transformer trained further with cross-entropy
   generate  roll out latents from a prompt and decode them with a Talker checkpoint
+  gsm8k     few-shot GSM8K-style evaluation (gsm8k, gsm8k_cot) of a coupled or JEPA checkpoint
   inspect   show what a checkpoint holds (kind, config, step, tensors)
   bench     measure training and inference speed on the standard workload
   serve     the browser page: run a trained tree model and watch its latent reasoning
@@ -27,11 +31,13 @@ Run \`jepa <command> --help\` for a command's flags.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
   tree: { run: treeCommand, help: TREE_HELP },
+  arith: { run: arithCommand, help: ARITH_HELP },
   pretrain: { run: pretrainCommand, help: PRETRAIN_HELP },
   sst: { run: sstCommand, help: SST_HELP },
   talker: { run: talkerCommand, help: TALKER_HELP },
   baseline: { run: baselineCommand, help: BASELINE_HELP },
   generate: { run: generateCommand, help: GENERATE_HELP },
+  gsm8k: { run: gsm8kCommand, help: GSM8K_HELP },
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   bench: { run: benchCommand, help: BENCH_HELP },
   serve: { run: serveCommand, help: SERVE_HELP },

@@ -56,7 +56,7 @@ export async function talkerCommand(argv: string[]): Promise<void> {
   const reasonerConfig = transformerConfigFrom(ckpt.config.model, dir);
   const ema = ckpt.ema?.get(EMA_NAME);
   if (!ema) throw new Error(`${dir}: checkpoint has no EMA target (${EMA_NAME})`);
-  const tokenizer = tokenizerFromConfig(ckpt.config.tokenizer, dir);
+  const tokenizer = await tokenizerFromConfig(ckpt.config.tokenizer, dir);
   const talker = talkerConfigFromFlags(f, reasonerConfig.dModel, reasonerConfig.vocab);
   const latents = (f.latents ?? "rollout") as LatentSource;
   if (latents !== "teacher" && latents !== "rollout") throw new UsageError(`--latents must be 'teacher' or 'rollout', got '${latents}'`);

@@ -78,7 +78,7 @@ export async function baselineCommand(argv: string[]): Promise<void> {
   const init = requireFlag(f, "init", "baseline");
   const ckpt = checkpointFromFlag(init, "init", ["transformer"]);
   const model = transformerConfigFrom(ckpt.config.model, init);
-  const tokenizer = tokenizerFromConfig(ckpt.config.tokenizer, init);
+  const tokenizer = await tokenizerFromConfig(ckpt.config.tokenizer, init);
   const data = loadTrainData(f, "baseline", { tokenizer, vocab: model.vocab });
   const settings = trainSettingsFromFlags(f, data, { lr: 1e-3, loss: "answer" });
   const config = { kind: "transformer", model, tokenizer: tokenizer?.toJSON() ?? null, role: "baseline", init, data: data.fingerprint };
@@ -102,7 +102,7 @@ export async function sstCommand(argv: string[]): Promise<void> {
   const pretrained = transformerConfigFrom(ckpt.config.model, init);
   const blocks = intFlag(f.blocks, "blocks", pretrained.layers, 1, pretrained.layers);
   const model = { ...pretrained, layers: blocks };
-  const tokenizer = tokenizerFromConfig(ckpt.config.tokenizer, init);
+  const tokenizer = await tokenizerFromConfig(ckpt.config.tokenizer, init);
   const data = loadTrainData(f, "sst", { tokenizer, vocab: model.vocab });
   const settings = trainSettingsFromFlags(f, data, { lr: 1e-3, loss: "answer" });
   const config = { kind: "reasoner", model, tokenizer: tokenizer?.toJSON() ?? null, sst: { k, momentum }, init, blocks, data: data.fingerprint };

@@ -7,9 +7,9 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
-import { CharTokenizer } from "../data/char-tokenizer.js";
 import { maxLength, type Dataset, type LossPositions } from "../data/dataset.js";
 import { parseJsonlDataset } from "../data/jsonl.js";
+import { restoreTokenizer, type Tokenizer } from "../data/tokenizer.js";
 import { validateConfig, type TransformerConfig } from "../model/config.js";
 import { MODEL_PRESETS, preset, type StackSizes } from "../model/presets.js";
 import { loadCheckpoint, type Checkpoint } from "../train/checkpoint.js";
@@ -113,14 +113,14 @@ export function rejectModelFlags(argv: string[], command: string, from: string):
 export interface TrainData {
   train: Dataset;
   eval: Dataset;
-  tokenizer: CharTokenizer | null;
+  tokenizer: Tokenizer | null;
   /** Identifies the data in the checkpoint config, so a resume on changed data is refused. */
   fingerprint: { sha256: string; evalSha256: string | null; trainExamples: number; evalExamples: number };
 }
 
 /** What a dataset must agree with: a checkpoint's tokenizer and vocabulary. */
 export interface Vocabulary {
-  tokenizer: CharTokenizer | null;
+  tokenizer: Tokenizer | null;
   vocab: number;
 }
 
@@ -145,7 +145,7 @@ export function loadTrainData(f: FlagValues, command: string, fixed: Vocabulary 
   return { train, eval: evalData, tokenizer: vocabulary.tokenizer, fingerprint };
 }
 
-function readDataset(path: string, fixed: Vocabulary | null): { dataset: Dataset; tokenizer: CharTokenizer | null; sha256: string } {
+function readDataset(path: string, fixed: Vocabulary | null): { dataset: Dataset; tokenizer: Tokenizer | null; sha256: string } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -153,7 +153,7 @@ function readDataset(path: string, fixed: Vocabulary | null): { dataset: Dataset
     throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   const parsed = parseJsonlDataset(text, path, fixed ? { tokenizer: fixed.tokenizer ?? undefined, vocab: fixed.vocab } : {});
-  if (fixed && fixed.tokenizer && !parsed.tokenizer) throw new UsageError(`${path} holds token ids, but the model reads text with a character tokenizer`);
+  if (fixed && fixed.tokenizer && !parsed.tokenizer) throw new UsageError(`${path} holds token ids, but the model reads text with a ${fixed.tokenizer.kind} tokenizer`);
   if (fixed && !fixed.tokenizer && parsed.tokenizer) throw new UsageError(`${path} holds text, but the model was trained on token ids`);
   return { ...parsed, sha256: createHash("sha256").update(text).digest("hex") };
 }
@@ -214,13 +214,9 @@ export function checkpointFromFlag(dir: string, flag: string, kinds?: string[]):
 }
 
 /** The tokenizer a checkpoint's config stores (null when it was trained on token ids). */
-export function tokenizerFromConfig(value: unknown, dir: string): CharTokenizer | null {
+export async function tokenizerFromConfig(value: unknown, dir: string): Promise<Tokenizer | null> {
   if (value === null || value === undefined) return null;
-  const t = value as { kind?: unknown; chars?: unknown };
-  if (t.kind !== "char" || !Array.isArray(t.chars) || !t.chars.every((c) => typeof c === "string")) {
-    throw new Error(`${dir}/config.json: unreadable tokenizer`);
-  }
-  return new CharTokenizer(t.chars as string[]);
+  return restoreTokenizer(value, `${dir}/config.json`);
 }
 
 /** A Transformer config stored in a checkpoint, checked before models are built from it. */

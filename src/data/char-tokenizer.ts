@@ -1,7 +1,9 @@
 /** A character-level tokenizer: each distinct character is a token, plus padding and end. */
+import type { Tokenizer } from "./tokenizer.js";
 
 /** Maps characters to ids and back; ids 0 and 1 are <pad> and <end>. */
-export class CharTokenizer {
+export class CharTokenizer implements Tokenizer {
+  readonly kind = "char";
   readonly chars: string[];
   private readonly ids: Map<string, number>;
   readonly padId = 0;
@@ -18,6 +20,13 @@ export class CharTokenizer {
     const set = new Set<string>();
     for (const t of texts) for (const c of t) set.add(c);
     return new CharTokenizer([...set].sort());
+  }
+
+  /** The tokenizer a checkpoint stored with toJSON(). */
+  static fromJSON(value: unknown): CharTokenizer {
+    const chars = (value as { chars?: unknown }).chars;
+    if (!Array.isArray(chars) || !chars.every((c) => typeof c === "string" && [...c].length === 1)) throw new Error("'chars' must be a list of single characters");
+    return new CharTokenizer(chars as string[]);
   }
 
   /** Vocabulary size including the two special tokens. */
@@ -49,6 +58,13 @@ export class CharTokenizer {
       else throw new Error(`token id ${id} is outside the vocabulary of ${this.size}`);
     }
     return s;
+  }
+
+  /** One token as readable text: its character, or <pad> / <end>. */
+  tokenText(id: number): string {
+    if (id === this.padId) return "<pad>";
+    if (id === this.endId) return "<end>";
+    return this.decode([id]);
   }
 
   /** What a checkpoint stores to rebuild the tokenizer. */

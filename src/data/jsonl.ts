@@ -1,24 +1,25 @@
 /**
  * Reading a dataset from JSON Lines. Each line is an object with either "tokens" (integer ids)
- * or "text" (a string, tokenised by characters), and optionally "loss_start": the index of
- * the first token that is a target (the answer part). Blank lines are skipped; anything else
- * malformed is an error naming the line.
+ * or "text" (a string, tokenised by characters unless a tokenizer is given), and optionally
+ * "loss_start": the index of the first token that is a target (the answer part). Blank lines
+ * are skipped; anything else malformed is an error naming the line.
  */
 import { CharTokenizer } from "./char-tokenizer.js";
 import type { Dataset, Example } from "./dataset.js";
+import type { Tokenizer } from "./tokenizer.js";
 
 /** A dataset read from JSONL, with the tokenizer when it held text. */
 export interface JsonlDataset {
   dataset: Dataset;
-  tokenizer: CharTokenizer | null;
+  tokenizer: Tokenizer | null;
 }
 
 /** Parses JSONL text; `tokenizer` fixes the vocabulary for text lines (else it is built from them). */
-export function parseJsonlDataset(text: string, source: string, options: { vocab?: number; tokenizer?: CharTokenizer } = {}): JsonlDataset {
+export function parseJsonlDataset(text: string, source: string, options: { vocab?: number; tokenizer?: Tokenizer } = {}): JsonlDataset {
   const rows = parseLines(text, source);
   if (rows.length === 0) throw new Error(`${source}: no examples`);
   const hasText = rows.some((r) => typeof r.value.text === "string");
-  const tokenizer = hasText ? options.tokenizer ?? CharTokenizer.fromTexts(rows.map((r) => String(r.value.text ?? ""))) : null;
+  const tokenizer: Tokenizer | null = hasText ? options.tokenizer ?? CharTokenizer.fromTexts(rows.map((r) => String(r.value.text ?? ""))) : null;
   const examples: Example[] = rows.map(({ value, line }) => toExample(value, line, source, tokenizer, options.vocab));
   const vocab = tokenizer ? tokenizer.size : options.vocab ?? Math.max(...examples.flatMap((e) => e.tokens)) + 2;
   for (const [i, ex] of examples.entries()) {
@@ -45,7 +46,7 @@ function parseLines(text: string, source: string): Array<{ value: Record<string,
   return rows;
 }
 
-function toExample(value: Record<string, unknown>, line: number, source: string, tokenizer: CharTokenizer | null, vocab?: number): Example {
+function toExample(value: Record<string, unknown>, line: number, source: string, tokenizer: Tokenizer | null, vocab?: number): Example {
   const where = `${source}:${line}`;
   let tokens: number[];
   if (typeof value.text === "string") {
