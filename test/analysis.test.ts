@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../src/engine/rng.js";
 import { jacobiEigen, pca } from "../src/eval/pca.js";
+import { cosinesToRows, nearestRows } from "../src/eval/cosine.js";
 import { MixedLatentAnalyzer, normalizeRows, solvePlane, summarizeMixedLatents } from "../src/eval/mixed-latent.js";
 
 /** A random unit vector of length d. */
@@ -151,4 +152,12 @@ test("plane ranking over a 512-token vocabulary is fast", () => {
 test("normalizeRows gives unit rows and keeps zero rows", () => {
   const out = normalizeRows(Float32Array.from([3, 4, 0, 0]), 2);
   assert.deepEqual([...out], [0.6, 0.8, 0, 0].map((x) => Math.fround(x)));
+});
+
+test("nearestRows ranks rows by cosine, whatever the latent's length, ties to the lower id", () => {
+  const rows = normalizeRows(Float32Array.from([1, 0, 0, 1, 1, 1, 0, 1]), 2); // rows 1 and 3 are equal
+  const near = nearestRows(Float32Array.from([0.2, 3]), rows, 2, 3);
+  assert.deepEqual(near.map((n) => n.id), [1, 3, 2]);
+  assert.ok(Math.abs(near[0].cos - 3 / Math.hypot(0.2, 3)) < 1e-6);
+  assert.ok(Math.abs(cosinesToRows(Float32Array.from([0, -2]), rows, 2)[2] + Math.SQRT1_2) < 1e-6);
 });

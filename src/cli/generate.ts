@@ -6,6 +6,8 @@
 import { createNodeEngine } from "../engine/node.js";
 import { Rng } from "../engine/rng.js";
 import type { Tokenizer } from "../data/tokenizer.js";
+import { nearestRows } from "../eval/cosine.js";
+import { normalizeRows } from "../eval/mixed-latent.js";
 import { latentNorms, rollout, rolloutUntil } from "../infer/rollout.js";
 import { dualTalk, monoTalk } from "../infer/talk.js";
 import { DualTalker } from "../model/dual-talker.js";
@@ -95,7 +97,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
       ? rollout(reasoner, promptIds, { steps, cache: !f["no-cache"] })
       : rolloutUntil(reasoner, promptIds, { steps, stop: { table: engine.fromArray(emaTarget.data, emaTarget.shape), token: stopToken } }).latents;
     const norms = latentNorms(latents);
-    const nearest = nearestTokens(latents.view(), emaTarget.data, reasonerConfig.dModel, 3);
+    const D = reasonerConfig.dModel, unit = normalizeRows(emaTarget.data, D), chain = latents.view();
+    const nearest = norms.map((_, i) => nearestRows(chain.subarray(i * D, (i + 1) * D), unit, D, 3));
     const tokens = dual
       ? dualTalk(talker as DualTalker, latents, { ...sampling, prefix: [prefix], maxTokens })[0].slice(prefix.length)
       : monoTalk(talker as MonoTalker, latents, sampling)[0];
@@ -132,22 +135,6 @@ function parseIds(value: string, flag: string, vocab: number): number[] {
   const bad = parts.findIndex((p, i) => !/^\d+$/.test(p) || ids[i] >= vocab);
   if (bad >= 0) throw new UsageError(`--${flag}: '${parts[bad]}' is not a token id in [0, ${vocab})`);
   return ids;
-}
-
-/** For each latent row, the k vocabulary rows of `table` with the highest cosine. */
-function nearestTokens(latents: Float32Array, table: Float32Array, D: number, k: number): Array<Array<{ id: number; cos: number }>> {
-  const V = table.length / D;
-  const tableNorms = Array.from({ length: V }, (_, v) => Math.hypot(...table.subarray(v * D, (v + 1) * D)) || 1);
-  return Array.from({ length: latents.length / D }, (_, r) => {
-    const x = latents.subarray(r * D, (r + 1) * D);
-    const xn = Math.hypot(...x) || 1;
-    const scored = Array.from({ length: V }, (_, v) => {
-      let dot = 0;
-      for (let j = 0; j < D; j++) dot += x[j] * table[v * D + j];
-      return { id: v, cos: dot / (xn * tableNorms[v]) };
-    });
-    return scored.sort((a, b) => b.cos - a.cos || a.id - b.id).slice(0, k);
-  });
 }
 
 interface Generated {

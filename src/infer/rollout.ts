@@ -9,6 +9,8 @@ import { sliceSeq, writeSeq } from "../engine/ops/sequence.js";
 import type { Rng } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { Reasoner } from "../model/reasoner.js";
+import { nearestRows } from "../eval/cosine.js";
+import { normalizeRows } from "../eval/mixed-latent.js";
 import { forwardCached, KVCache } from "./kv-cache.js";
 
 /** Gaussian noise on every latent: std = scale (absolute) or scale × the latent's largest |element|. */
@@ -54,16 +56,14 @@ export function rolloutUntil(reasoner: Reasoner, prompt: Tensor, options: Rollou
 class StopTracker {
   /** Per row: the chain length once stopped, 0 while running. */
   readonly lengths: number[];
-  private readonly rows: Float32Array;
-  private readonly norms: number[];
+  private readonly unitRows: Float32Array;
 
   constructor(private readonly rule: StopRule, batch: number, private readonly dim: number) {
     const V = rule.table.shape[0];
     if (rule.table.rank !== 2 || rule.table.shape[1] !== dim || !Number.isInteger(rule.token) || rule.token < 0 || rule.token >= V) {
       throw new Error(`stop rule: needs a (vocab, ${dim}) table and a token in [0, ${V})`);
     }
-    this.rows = rule.table.view();
-    this.norms = Array.from({ length: V }, (_, v) => Math.hypot(...this.rows.subarray(v * dim, (v + 1) * dim)) || 1);
+    this.unitRows = normalizeRows(rule.table.view(), dim);
     this.lengths = new Array<number>(batch).fill(0);
   }
 
@@ -74,20 +74,10 @@ class StopTracker {
     for (let b = 0; b < B; b++) {
       if (this.lengths[b]) continue;
       const latent = v.subarray((b * S + step) * this.dim, (b * S + step + 1) * this.dim);
-      if (nearestRow(latent, this.rows, this.norms, this.dim) === this.rule.token) this.lengths[b] = step + 1;
+      if (nearestRows(latent, this.unitRows, this.dim, 1)[0].id === this.rule.token) this.lengths[b] = step + 1;
     }
     return this.lengths.every((l) => l > 0);
   }
-}
-
-function nearestRow(latent: Float32Array, rows: Float32Array, norms: number[], D: number): number {
-  let best = 0, bestCos = -Infinity;
-  for (let v = 0; v < norms.length; v++) {
-    let dot = 0;
-    for (let j = 0; j < D; j++) dot += latent[j] * rows[v * D + j];
-    if (dot / norms[v] > bestCos) [best, bestCos] = [v, dot / norms[v]];
-  }
-  return best;
 }
 
 /** Latents (B, steps, D) rolled out from i32 prompt tokens (B, P); runs without gradients. */

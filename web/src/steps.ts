@@ -4,6 +4,7 @@
  * two children of the current node, fitted as in the paper's mixed-latent analysis.
  */
 import { letterId, TREE_END_ID, type TreeExample } from "../../src/data/tree.js";
+import { cosinesToRows } from "../../src/eval/cosine.js";
 import { MixedLatentAnalyzer, normalizeRows } from "../../src/eval/mixed-latent.js";
 
 /** The latent fitted on the plane of the current node's two children: latent ≈ α·E[correct] + β·E[other]. */
@@ -39,7 +40,7 @@ export function analyzeChain(chain: Float32Array, tokens: readonly number[], exa
   const expected = [...example.route.map(letterId), TREE_END_ID];
   return expected.map((want, i) => {
     const latent = chain.subarray(i * dim, (i + 1) * dim);
-    const cosines = cosinesTo(latent, table, dim);
+    const cosines = cosinesToRows(latent, table, dim);
     const nearest = cosines.indexOf(Math.max(...cosines));
     const siblings = i >= 1 ? example.siblings[i - 1] : undefined;
     let mix: SiblingMix | null = null;
@@ -48,16 +49,5 @@ export function analyzeChain(chain: Float32Array, tokens: readonly number[], exa
       mix = { parent: example.route[i - 1], correct: siblings[0], other: siblings[1], alpha: fit.alpha, beta: fit.beta, rank: fit.percentileRank, pairs: (letters.length * (letters.length - 1)) / 2 };
     }
     return { index: i, expected: want, token: tokens[i], cosines, nearest, mix };
-  });
-}
-
-function cosinesTo(latent: Float32Array, unitRows: Float32Array, dim: number): number[] {
-  let norm = 0;
-  for (let j = 0; j < dim; j++) norm += latent[j] * latent[j];
-  const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  return Array.from({ length: unitRows.length / dim }, (_, v) => {
-    let dot = 0;
-    for (let j = 0; j < dim; j++) dot += latent[j] * unitRows[v * dim + j];
-    return dot * inv;
   });
 }
