@@ -1,6 +1,7 @@
 /** The `jepa` command line: dispatches to one subcommand. */
 import { arithCommand, ARITH_HELP } from "./arith.js";
 import { benchCommand, BENCH_HELP } from "./bench.js";
+import { cfgCommand, CFG_HELP } from "./cfg.js";
 import { reportError, UsageError } from "./errors.js";
 import { generateCommand, GENERATE_HELP } from "./generate.js";
 import { gsm8kCommand, GSM8K_HELP } from "./gsm8k.js";
@@ -16,6 +17,7 @@ JEPA-Reasoner in TypeScript: decoupled latent reasoning on a WebAssembly SIMD en
 
 commands:
   tree      the tree-search experiment end to end, with its report (the main job)
+  cfg       the CFG robustness experiment: token and latent noise against T and a COCONUT-style C
   arith     the GSM8K-style comparison at CPU scale (word problems, T vs JEPA-Reasoner, Talker ablation)
   pretrain  phase 1: train a Transformer LM with cross-entropy
   sst       phase 2: self-supervised latent training of the Reasoner (from a pretrain checkpoint)
@@ -31,6 +33,7 @@ Run \`jepa <command> --help\` for a command's flags.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
   tree: { run: treeCommand, help: TREE_HELP },
+  cfg: { run: cfgCommand, help: CFG_HELP },
   arith: { run: arithCommand, help: ARITH_HELP },
   pretrain: { run: pretrainCommand, help: PRETRAIN_HELP },
   sst: { run: sstCommand, help: SST_HELP },
