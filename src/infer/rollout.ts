@@ -126,10 +126,14 @@ function rolloutRecompute(reasoner: Reasoner, prompt: Tensor, options: RolloutOp
 /** The normalised (and optionally noised) latent (B, 1, D) at the last position of hidden (B, T, D). */
 function nextLatent(hidden: Tensor, noise: LatentNoise | null): Tensor {
   const last = l2Normalize(sliceSeq(hidden, hidden.shape[1] - 1, 1));
-  return noise && noise.scale > 0 ? addNoise(last, noise) : last;
+  return noise && noise.scale > 0 ? noisyLatent(last, noise) : last;
 }
 
-function addNoise(latent: Tensor, noise: LatentNoise): Tensor {
+/**
+ * latent + N(0, σ²) per row, σ = scale × the row's largest |element| (relativeToMax) or scale:
+ * the paper's latent noise, "σ × the maximum value of the latent vector".
+ */
+export function noisyLatent(latent: Tensor, noise: LatentNoise): Tensor {
   if (!noise.relativeToMax) return addGaussianNoise(latent, noise.scale, noise.rng);
   const D = latent.lastDim;
   const v = latent.view();

@@ -4,9 +4,9 @@ import { matmul } from "../engine/ops/linalg.js";
 import { sliceSeq, writeSeq } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
 import { forwardCached, KVCache } from "../infer/kv-cache.js";
-import type { LatentNoise } from "../infer/rollout.js";
+import { noisyLatent, type LatentNoise } from "../infer/rollout.js";
 import { argmax } from "../infer/sampling.js";
-import { noisyLatent, type CoconutLM } from "./coconut.js";
+import type { CoconutLM } from "./coconut.js";
 
 /** How many continuous steps and tokens to produce, and the noise added to every fed-back state. */
 export interface CoconutGenerateOptions {

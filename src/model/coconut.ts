@@ -8,10 +8,9 @@
  */
 import { matmul } from "../engine/ops/linalg.js";
 import { crossEntropy } from "../engine/ops/loss.js";
-import { addGaussianNoise } from "../engine/ops/noise.js";
 import { concatSeq, sliceSeq } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
-import type { LatentNoise } from "../infer/rollout.js";
+import { noisyLatent, type LatentNoise } from "../infer/rollout.js";
 import { SegmentMemory } from "./coconut-memory.js";
 import type { TransformerLM } from "./transformer.js";
 
@@ -64,19 +63,3 @@ export function columns(t: Tensor, from: number, to: number): Tensor {
   return t.engine.fromArray(out, [B, to - from], { dtype: "i32" });
 }
 
-/**
- * latent + N(0, σ²) per row, σ = scale × the row's largest |element| (relativeToMax) or scale:
- * the paper's latent noise, "σ × the maximum value of the latent vector".
- */
-export function noisyLatent(latent: Tensor, noise: LatentNoise): Tensor {
-  if (!noise.relativeToMax) return addGaussianNoise(latent, noise.scale, noise.rng);
-  const D = latent.lastDim;
-  const v = latent.view();
-  const std = new Float32Array(v.length / D);
-  for (let r = 0; r < std.length; r++) {
-    let m = 0;
-    for (let j = 0; j < D; j++) m = Math.max(m, Math.abs(v[r * D + j]));
-    std[r] = noise.scale * m;
-  }
-  return addGaussianNoise(latent, std, noise.rng);
-}
