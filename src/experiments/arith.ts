@@ -97,10 +97,9 @@ export async function runArithExperiment(engine: Engine, o: ArithRunOptions): Pr
   const ablation = await timed("ablation", () => runTalkerAblation(engine, models.reasoner, models.talker, data.tokenizer, data.splits.test.slice(0, o.preset.ablation.samples), {
     prefix: o.preset.ablation.prefix, rng: new Rng(o.seed + 9), source: o.preset.talkerTraining.latents,
   }));
-  const count = (ps: { size: number }[]) => ps.reduce((s, p) => s + p.size, 0);
   return {
     preset: o.preset, seed: o.seed, tokenizer: { kind: data.tokenizer.kind, size: data.tokenizer.size },
-    parameters: { model: count(models.coupled.params.list()), talker: count(models.talker.params.list()) },
+    parameters: { model: models.coupled.params.count(), talker: models.talker.params.count() },
     data: { train: data.splits.train.length, test: data.splits.test.length, seq: data.seq, meanTrainTokens: data.meanTokens, longestAnswer: data.longestAnswer },
     budget, arith, gsm8k, ablation, seconds,
   };

@@ -120,7 +120,7 @@ export function runTreeExperiment(engine: Engine, o: TreeRunOptions): TreeResult
   }
   return {
     preset: p, seed, reasoner: rEval.scores, coupled: tEval.scores, mixed, pcaExplained: pcaOut.explained, containment, kSweep, seconds, figures,
-    parameters: { reasoner: countParams(reasoner.lm.params.list()), talker: countParams(talker.params.list()) },
+    parameters: { reasoner: reasoner.lm.params.count(), talker: talker.params.count() },
   };
 }
 
@@ -129,8 +129,4 @@ function usedTokens(examples: readonly TreeExample[]): number[] {
   for (const e of examples) for (const t of e.tokens) seen.add(t);
   seen.delete(TREE_PAD_ID);
   return [...seen].sort((a, b) => a - b);
-}
-
-function countParams(params: ReadonlyArray<{ size: number }>): number {
-  return params.reduce((s, p) => s + p.size, 0);
 }

@@ -37,6 +37,11 @@ export class ParamStore {
     return [...this.byName.values()];
   }
 
+  /** Number of parameter values (elements) in the store. */
+  count(): number {
+    return this.list().reduce((sum, t) => sum + t.size, 0);
+  }
+
   /** Names in creation order. */
   names(): string[] {
     return [...this.byName.keys()];

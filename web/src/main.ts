@@ -55,8 +55,8 @@ async function load(get: () => Promise<LoadedCheckpoint>): Promise<void> {
     const loaded = await get();
     await session.load(loaded);
     const m = session.model!;
-    const count = (list: ReadonlyArray<{ size: number }>) => list.reduce((s, p) => s + p.size, 0).toLocaleString("en-US");
-    setStatus(ui.status, "ok", `loaded ${loaded.source} (step ${loaded.ckpt.state.step}): Reasoner of ${m.spec.reasoner.layers} blocks, width ${m.spec.reasoner.dModel}, ${count(m.reasoner.lm.params.list())} parameters; Mono-Talker of ${m.spec.talker.stack.layers} blocks, ${count(m.talker.params.list())} parameters; trees of depth ${m.spec.depth}`);
+    const count = (n: number) => n.toLocaleString("en-US");
+    setStatus(ui.status, "ok", `loaded ${loaded.source} (step ${loaded.ckpt.state.step}): Reasoner of ${m.spec.reasoner.layers} blocks, width ${m.spec.reasoner.dModel}, ${count(m.reasoner.lm.params.count())} parameters; Mono-Talker of ${m.spec.talker.stack.layers} blocks, ${count(m.talker.params.count())} parameters; trees of depth ${m.spec.depth}`);
     ui.engine.textContent = session.describe();
     // What is on display came from the previous model.
     current = null;

@@ -5,6 +5,7 @@
  */
 import { letterId, TREE_END_ID, type TreeExample } from "../../src/data/tree.js";
 import { cosinesToRows } from "../../src/eval/cosine.js";
+import { argmax } from "../../src/infer/sampling.js";
 import { MixedLatentAnalyzer, normalizeRows } from "../../src/eval/mixed-latent.js";
 
 /** The latent fitted on the plane of the current node's two children: latent ≈ α·E[correct] + β·E[other]. */
@@ -41,7 +42,7 @@ export function analyzeChain(chain: Float32Array, tokens: readonly number[], exa
   return expected.map((want, i) => {
     const latent = chain.subarray(i * dim, (i + 1) * dim);
     const cosines = cosinesToRows(latent, table, dim);
-    const nearest = cosines.indexOf(Math.max(...cosines));
+    const nearest = argmax(cosines);
     const siblings = i >= 1 ? example.siblings[i - 1] : undefined;
     let mix: SiblingMix | null = null;
     if (siblings) {
