@@ -162,7 +162,79 @@ describe("jepa CLI", () => {
     fails(["generate", "--checkpoint", tampered, "--prompt", "12345=", ...FAST], /checksum mismatch/);
     fails(["inspect", "--checkpoint", tampered], /checksum mismatch/);
   });
+
+  test("talker on answers that start at different indices, then generate", () => {
+    const data = dir("varying.jsonl"), pre = dir("vary-pre"), sst = dir("vary-sst"), talk = dir("vary-talk"), none = dir("vary-never");
+    varyingStartsData(data, 60);
+    ok(["pretrain", "--data", data, "--out", pre, "--preset", "tiny", "--steps", "10", ...FAST]);
+    ok(["sst", "--init", pre, "--data", data, "--out", sst, "--steps", "5", ...FAST]);
+    const t = ok(["talker", "--reasoner", sst, "--data", data, "--out", talk, "--talker-preset", "tiny", "--steps", "10", ...FAST]);
+    assert.equal(typeof (t.eval as Record<string, number>).exact, "number");
+    const info = ok(["inspect", "--checkpoint", talk]) as { config: { answer: { start: number | null; length: number } } };
+    assert.deepEqual(info.config.answer, { start: null, length: 5 }, "each example's own start, the longest answer");
+    for (const prompt of ["312=", "93157="]) {
+      const g = ok(["generate", "--checkpoint", talk, "--prompt", prompt, ...FAST]) as { prompt_tokens: number[]; latents: unknown[]; tokens: number[] };
+      assert.equal(g.prompt_tokens.length, prompt.length, "the whole prompt is the context; the answer starts after it");
+      assert.equal(g.latents.length, 5);
+      assert.equal(g.tokens.length, 5);
+    }
+
+    const base = ["talker", "--reasoner", sst, "--data", data, "--out", none, "--talker-preset", "tiny", "--steps", "1", ...FAST];
+    fails([...base, "--loss", "all"], /--loss all needs every answer .* to start at the same index/);
+    const longer = dir("varying-longer.jsonl");
+    writeFileSync(longer, JSON.stringify({ text: "654321=123456", loss_start: 7 }) + "\n");
+    fails([...base, "--eval", longer], /varying-longer\.jsonl: evaluation answers are longer than the training answers \(6 > 5 tokens\)/);
+    assert.ok(!existsSync(none), "a failed command left its --out behind");
+  });
+
+  test("pretrain --tokenizer: a BPE learned from the data, reused by sst; bad specs refused", () => {
+    const data = dir("sentences.jsonl"), pre = dir("bpe-pre"), sst = dir("bpe-sst"), none = dir("bpe-never");
+    sentencesData(data);
+    ok(["pretrain", "--data", data, "--out", pre, "--preset", "tiny", "--steps", "3", "--tokenizer", "bpe:300", ...FAST]);
+    const info = ok(["inspect", "--checkpoint", pre]) as { config: { model: { vocab: number }; tokenizer: { kind: string; merges: unknown[] } } };
+    assert.equal(info.config.tokenizer.kind, "bpe");
+    assert.ok(info.config.tokenizer.merges.length > 0 && info.config.tokenizer.merges.length <= 300 - 258, `${info.config.tokenizer.merges.length} merges`);
+    assert.equal(info.config.model.vocab, 258 + info.config.tokenizer.merges.length, "the model is sized by the tokenizer");
+    const human = jepa(["inspect", "--checkpoint", pre]);
+    assert.match(human.stdout, /"tokenizer":"bpe \(\d+ merges\)"/);
+    ok(["sst", "--init", pre, "--data", data, "--out", sst, "--steps", "2", ...FAST]);
+    const sstInfo = ok(["inspect", "--checkpoint", sst]) as { config: { tokenizer: unknown } };
+    assert.deepEqual(sstInfo.config.tokenizer, info.config.tokenizer, "sst reads the data with the pretrained tokenizer");
+
+    const args = ["pretrain", "--data", data, "--out", none, "--preset", "tiny", "--steps", "1", ...FAST];
+    fails([...args, "--tokenizer", "words"], /--tokenizer must be one of char, bpe:N .*, got 'words'/);
+    fails([...args, "--tokenizer", "bpe:10"], /--tokenizer bpe:N must be an integer from 258 to 65536, got '10'/);
+    fails([...args, "--tokenizer", "bpe:100000"], /--tokenizer bpe:N must be an integer from 258 to 65536/);
+    const ids = dir("ids.jsonl");
+    writeFileSync(ids, '{"tokens":[1,2,3]}\n{"tokens":[3,2,1]}\n');
+    fails(["pretrain", "--data", ids, "--out", none, "--preset", "tiny", "--tokenizer", "char", ...FAST], /--tokenizer applies to text datasets, but .*ids\.jsonl holds token ids/);
+    fails(["sst", "--init", pre, "--data", data, "--out", none, "--tokenizer", "char", ...FAST], /Unknown option '--tokenizer'/);
+    assert.ok(!existsSync(none), "a failed command left its --out behind");
+  });
 });
+
+/** Sorting 3 to 5 digits ("312=123"): the answers start at index 4, 5 or 6. */
+function varyingStartsData(path: string, n: number): void {
+  let x = 12345;
+  const digit = () => Math.floor((10 * (x = (x * 48271) % 2147483647)) / 2147483647);
+  const lines = Array.from({ length: n }, (_, i) => {
+    const digits = Array.from({ length: 3 + (i % 3) }, digit);
+    const text = `${digits.join("")}=${[...digits].sort().join("")}`;
+    return JSON.stringify({ text, loss_start: digits.length + 1 });
+  });
+  writeFileSync(path, lines.join("\n") + "\n");
+}
+
+/** Short sentences of repeated words, so a BPE learns merges. */
+function sentencesData(path: string): void {
+  const lines: string[] = [];
+  for (const who of ["the cat", "the dog", "a bird"]) {
+    for (const did of ["sat on", "ran to", "looked at"]) {
+      for (const what of ["the mat", "the hill", "a tree"]) lines.push(JSON.stringify({ text: `${who} ${did} ${what}.` }));
+    }
+  }
+  writeFileSync(path, lines.join("\n") + "\n");
+}
 
 /** The step of the checkpoint in dir, or -1 when there is none yet. */
 function savedStep(out: string): number {

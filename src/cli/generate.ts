@@ -14,7 +14,7 @@ import { DualTalker } from "../model/dual-talker.js";
 import { MonoTalker } from "../model/mono-talker.js";
 import { EMA_NAME, Reasoner } from "../model/reasoner.js";
 import { validateTalkerConfig, type TalkerConfig } from "../model/talker-config.js";
-import type { AnswerSpan } from "../train/talker-phase.js";
+import type { ChainSpan } from "../train/talker-phase.js";
 import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
@@ -31,7 +31,7 @@ flags:
   --checkpoint DIR   a checkpoint of kind "talker" (required)
   --prompt TEXT      prompt text (checkpoints trained on text)
   --tokens IDS       prompt token ids, comma-separated
-  --steps N          latent steps (default: the trained answer length); the most with --stop-token
+  --steps N          latent steps (default: the longest trained answer); the most with --stop-token
   --stop-token ID    end the chain at the first latent whose nearest EMA embedding row is token ID
   --temperature X    Talker sampling temperature; 0 = greedy (default 0)
   --top-k K          sample among the K likeliest tokens (default: all)
@@ -53,7 +53,8 @@ interface TalkerCheckpointConfig {
   talker: TalkerConfig;
   reasoner: unknown;
   tokenizer: unknown;
-  answer: AnswerSpan;
+  /** Only its length is read: the answer starts where the prompt ends, whatever start training used (older checkpoints store a numeric one). */
+  answer: ChainSpan;
 }
 
 /** Runs `jepa generate`. */

@@ -64,10 +64,11 @@ function byPrefix(g: TensorGroup): Record<string, number> {
   return out;
 }
 
-/** Shows a stored tokenizer by its size instead of every character. */
+/** Shows a stored tokenizer by its size instead of every character or merge. */
 function compactTokenizer(key: string, value: unknown): unknown {
-  if (key === "tokenizer" && value && typeof value === "object" && Array.isArray((value as { chars?: unknown }).chars)) {
-    return `char (${(value as { chars: string[] }).chars.length} symbols + pad, end)`;
-  }
+  if (key !== "tokenizer" || !value || typeof value !== "object") return value;
+  const { chars, merges } = value as { chars?: unknown; merges?: unknown };
+  if (Array.isArray(chars)) return `char (${chars.length} symbols + pad, end)`;
+  if (Array.isArray(merges)) return `bpe (${merges.length} merges)`;
   return value;
 }

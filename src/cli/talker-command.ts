@@ -9,7 +9,8 @@ import { MonoTalker } from "../model/mono-talker.js";
 import { preset, TALKER_PRESETS } from "../model/presets.js";
 import { EMA_NAME, Reasoner } from "../model/reasoner.js";
 import type { TalkerConfig } from "../model/talker-config.js";
-import { answerSpan, talkerPhase, type AnswerSpan, type LatentSource } from "../train/talker-phase.js";
+import type { LossPositions } from "../data/dataset.js";
+import { chainSpan, talkerPhase, type ChainSpan, type LatentSource } from "../train/talker-phase.js";
 import { groupToParams } from "../train/weights.js";
 import { intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
@@ -23,9 +24,10 @@ import {
 export const TALKER_HELP = `usage: jepa talker --reasoner DIR --data FILE --out DIR [flags]
 
 Phase 3: trains a Talker on the latent chains of a frozen Reasoner (--reasoner, a "reasoner"
-checkpoint). Every example must start its answer at the same index (loss_start); the chain
-covers the answer. Writes a self-contained checkpoint of kind "talker". Defaults: --lr 2e-3,
---loss answer.
+checkpoint). The chain covers the answer: it is read at each example's loss_start, so answers
+may start at different indices (with --loss answer), and runs to the longest training answer;
+no evaluation answer may be longer. Writes a self-contained checkpoint of kind "talker".
+Defaults: --lr 2e-3, --loss answer.
 
 talker:
   --reasoner DIR          SST checkpoint (kind "reasoner") (required)
@@ -61,8 +63,8 @@ export async function talkerCommand(argv: string[]): Promise<void> {
   const latents = (f.latents ?? "rollout") as LatentSource;
   if (latents !== "teacher" && latents !== "rollout") throw new UsageError(`--latents must be 'teacher' or 'rollout', got '${latents}'`);
   const data = loadTrainData(f, "talker", { tokenizer, vocab: reasonerConfig.vocab });
-  const answer = sharedAnswerSpan(data, f);
   const settings = trainSettingsFromFlags(f, data, { lr: 2e-3, loss: "answer" });
+  const answer = talkerChainSpan(data, f, settings.loss);
   const config = { kind: "talker", talker, reasoner: reasonerConfig, tokenizer: tokenizer?.toJSON() ?? null, answer, latents, init: dir, data: data.fingerprint };
   await trainAndReport("talker", f, out, settings, data.train, (engine) => {
     const reasoner = new Reasoner(engine, reasonerConfig, new Rng(settings.seed));
@@ -87,11 +89,16 @@ function talkerConfigFromFlags(f: FlagValues, latentDim: number, vocab: number):
   return { kind, latentDim, stack: { vocab, ...sizes }, encoderLayers, causal: f.causal === true };
 }
 
-/** The answer span of the training split; the evaluation split must start its answers at the same index. */
-function sharedAnswerSpan(data: TrainData, f: FlagValues): AnswerSpan {
-  const span = usage(() => answerSpan(data.train), String(f.data));
-  const evalSpan = usage(() => answerSpan(data.eval), String(f.eval ?? f.data));
-  if (evalSpan.start !== span.start) throw new UsageError(`${f.eval ?? f.data}: evaluation answers start at ${evalSpan.start}, training answers at ${span.start}`);
-  if (evalSpan.start + evalSpan.length > span.start + span.length) throw new UsageError(`${f.eval ?? f.data}: evaluation answers are longer than the training answers (${evalSpan.length} > ${span.length})`);
-  return span;
+/**
+ * The chain span of both splits: their shared answer start, or (start null) each example's own,
+ * and the longest training answer, which no evaluation answer may exceed. Per-example starts are
+ * found from where a row's targets begin, so they need --loss answer.
+ */
+function talkerChainSpan(data: TrainData, f: FlagValues, loss: LossPositions): ChainSpan {
+  const train = chainSpan(data.train), evaluation = chainSpan(data.eval);
+  const evalFile = f.eval ?? f.data;
+  if (evaluation.length > train.length) throw new UsageError(`${evalFile}: evaluation answers are longer than the training answers (${evaluation.length} > ${train.length} tokens)`);
+  const start = train.start === evaluation.start ? train.start : null;
+  if (start === null && loss === "all") throw new UsageError("talker: --loss all needs every answer (training and evaluation) to start at the same index; answers here start at different ones (use --loss answer)");
+  return { start, length: train.length };
 }

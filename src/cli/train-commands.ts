@@ -17,7 +17,8 @@ import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import {
   checkpointFromFlag, engineOptionsFromFlags, loadTrainData, MODEL_FLAGS, MODEL_FLAGS_HELP, modelConfigFromFlags, rejectModelFlags,
-  requireFlag, tokenizerFromConfig, TRAIN_FLAGS, TRAIN_FLAGS_HELP, trainSettingsFromFlags, transformerConfigFrom, type FlagValues,
+  requireFlag, TOKENIZER_FLAG_HELP, tokenizerFromConfig, tokenizerFromFlag, TRAIN_FLAGS, TRAIN_FLAGS_HELP, trainSettingsFromFlags,
+  transformerConfigFrom, type FlagValues,
 } from "./train-flags.js";
 
 /** Help text of `jepa pretrain`. */
@@ -28,6 +29,7 @@ checkpoint of kind "transformer" (role "pretrain") that \`jepa sst\` and \`jepa 
 Defaults: --lr 3e-3, --loss all.
 
 ${MODEL_FLAGS_HELP}
+${TOKENIZER_FLAG_HELP}
 ${TRAIN_FLAGS_HELP}`;
 
 /** Help text of `jepa sst`. */
@@ -58,9 +60,10 @@ ${TRAIN_FLAGS_HELP}`;
 
 /** Runs `jepa pretrain`. */
 export async function pretrainCommand(argv: string[]): Promise<void> {
-  const f = parseFlags(argv, { ...TRAIN_FLAGS, ...MODEL_FLAGS }, "pretrain");
+  const f = parseFlags(argv, { ...TRAIN_FLAGS, ...MODEL_FLAGS, tokenizer: { type: "string" } }, "pretrain");
   const out = requireFlag(f, "out", "pretrain");
-  const data = loadTrainData(f, "pretrain", null);
+  const tokenizer = await tokenizerFromFlag(f, "pretrain");
+  const data = loadTrainData(f, "pretrain", tokenizer && { tokenizer, vocab: tokenizer.size });
   const model = modelConfigFromFlags(f, data.train.vocab);
   const settings = trainSettingsFromFlags(f, data, { lr: 3e-3, loss: "all" });
   const config = { kind: "transformer", model, tokenizer: data.tokenizer?.toJSON() ?? null, role: "pretrain", data: data.fingerprint };

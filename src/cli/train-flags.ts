@@ -8,8 +8,9 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { maxLength, type Dataset, type LossPositions } from "../data/dataset.js";
-import { parseJsonlDataset } from "../data/jsonl.js";
-import { restoreTokenizer, type Tokenizer } from "../data/tokenizer.js";
+import { BPE_MIN_VOCAB } from "../data/bpe.js";
+import { jsonlTexts, parseJsonlDataset } from "../data/jsonl.js";
+import { buildTokenizer, restoreTokenizer, TOKENIZER_SPECS, type Tokenizer } from "../data/tokenizer.js";
 import { validateConfig, type TransformerConfig } from "../model/config.js";
 import { MODEL_PRESETS, preset, type StackSizes } from "../model/presets.js";
 import { loadCheckpoint, type Checkpoint } from "../train/checkpoint.js";
@@ -145,13 +146,38 @@ export function loadTrainData(f: FlagValues, command: string, fixed: Vocabulary 
   return { train, eval: evalData, tokenizer: vocabulary.tokenizer, fingerprint };
 }
 
-function readDataset(path: string, fixed: Vocabulary | null): { dataset: Dataset; tokenizer: Tokenizer | null; sha256: string } {
-  let text: string;
+/** Help line of --tokenizer (pretrain only: later phases read the tokenizer from their --init). */
+export const TOKENIZER_FLAG_HELP = `tokenizer:
+  --tokenizer SPEC        ${TOKENIZER_SPECS} (default char)
+                          text datasets only; learned from --data, stored for the later phases;
+                          loss_start counts its tokens`;
+
+/**
+ * The tokenizer --tokenizer names, built on the texts of --data (as the default character
+ * tokenizer is), or null without the flag. The spec is checked before the data is read.
+ */
+export async function tokenizerFromFlag(f: FlagValues, command: string): Promise<Tokenizer | null> {
+  const spec = f.tokenizer as string | undefined;
+  if (spec === undefined) return null;
+  const bpe = /^bpe:(.*)$/.exec(spec);
+  if (bpe) intFlag(bpe[1], "tokenizer bpe:N", 0, BPE_MIN_VOCAB, 65536);
+  else if (spec !== "char" && spec !== "gpt2") throw new UsageError(`--tokenizer must be one of ${TOKENIZER_SPECS}, got '${spec}'`);
+  const path = requireFlag(f, "data", command);
+  const texts = jsonlTexts(readDataFile(path), path);
+  if (texts === null) throw new UsageError(`--tokenizer applies to text datasets, but ${path} holds token ids`);
+  return buildTokenizer(spec, texts);
+}
+
+function readDataFile(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+}
+
+function readDataset(path: string, fixed: Vocabulary | null): { dataset: Dataset; tokenizer: Tokenizer | null; sha256: string } {
+  const text = readDataFile(path);
   const parsed = parseJsonlDataset(text, path, fixed ? { tokenizer: fixed.tokenizer ?? undefined, vocab: fixed.vocab } : {});
   if (fixed && fixed.tokenizer && !parsed.tokenizer) throw new UsageError(`${path} holds token ids, but the model reads text with a ${fixed.tokenizer.kind} tokenizer`);
   if (fixed && !fixed.tokenizer && parsed.tokenizer) throw new UsageError(`${path} holds text, but the model was trained on token ids`);

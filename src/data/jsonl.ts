@@ -17,9 +17,8 @@ export interface JsonlDataset {
 /** Parses JSONL text; `tokenizer` fixes the vocabulary for text lines (else it is built from them). */
 export function parseJsonlDataset(text: string, source: string, options: { vocab?: number; tokenizer?: Tokenizer } = {}): JsonlDataset {
   const rows = parseLines(text, source);
-  if (rows.length === 0) throw new Error(`${source}: no examples`);
-  const hasText = rows.some((r) => typeof r.value.text === "string");
-  const tokenizer: Tokenizer | null = hasText ? options.tokenizer ?? CharTokenizer.fromTexts(rows.map((r) => String(r.value.text ?? ""))) : null;
+  const texts = textsOf(rows);
+  const tokenizer: Tokenizer | null = texts ? options.tokenizer ?? CharTokenizer.fromTexts(texts) : null;
   const examples: Example[] = rows.map(({ value, line }) => toExample(value, line, source, tokenizer, options.vocab));
   const vocab = tokenizer ? tokenizer.size : options.vocab ?? Math.max(...examples.flatMap((e) => e.tokens)) + 2;
   for (const [i, ex] of examples.entries()) {
@@ -30,8 +29,21 @@ export function parseJsonlDataset(text: string, source: string, options: { vocab
   return { dataset: { vocab, padId, examples }, tokenizer };
 }
 
-function parseLines(text: string, source: string): Array<{ value: Record<string, unknown>; line: number }> {
-  const rows: Array<{ value: Record<string, unknown>; line: number }> = [];
+/** The "text" of every line of JSONL text, or null when no line holds text: what a tokenizer is built from. */
+export function jsonlTexts(text: string, source: string): string[] | null {
+  return textsOf(parseLines(text, source));
+}
+
+type Row = { value: Record<string, unknown>; line: number };
+
+/** The texts of the rows ("" for a row without one), or null when none holds text. */
+function textsOf(rows: Row[]): string[] | null {
+  return rows.some((r) => typeof r.value.text === "string") ? rows.map((r) => String(r.value.text ?? "")) : null;
+}
+
+/** The non-blank lines as objects; at least one. */
+function parseLines(text: string, source: string): Row[] {
+  const rows: Row[] = [];
   text.split("\n").forEach((raw, i) => {
     if (raw.trim() === "") return;
     let value: unknown;
@@ -43,6 +55,7 @@ function parseLines(text: string, source: string): Array<{ value: Record<string,
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${source}:${i + 1}: expected a JSON object`);
     rows.push({ value: value as Record<string, unknown>, line: i + 1 });
   });
+  if (rows.length === 0) throw new Error(`${source}: no examples`);
   return rows;
 }
 
