@@ -11,7 +11,7 @@ route targets (root, branch 1, branch 2, target, end) of 500 held-out trees.
 Usage (Debian: apt-get install python3-torch libopenblas0-pthread):
   python3 scripts/tree_torch_reference.py [--layers 6 --d 128 --heads 4 --lr 2e-3
     --steps 3000 --batch 64 --trees 20000 --depth 4 --loss all|route
-    --qk-norm none|fixed|learned --positions rope|learned|both --threads 1 --eval-every 250 --seed 1]
+    --qk-norm none|fixed|learned --attn-scale 1 --qkv-std 0.02 --positions rope|learned|both --threads 1 --eval-every 250 --seed 1]
 """
 import argparse
 import math
@@ -64,17 +64,18 @@ class RMSNorm(nn.Module):
         return rms(x) * self.weight
 
 
-def causal_attention(q, k, v):
-    """Softmax attention with a causal mask, scale 1/sqrt(dh)."""
+def causal_attention(q, k, v, scale):
+    """Softmax attention with a causal mask, scale attn_scale/sqrt(dh)."""
     T = q.shape[-2]
-    scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+    scores = (q @ k.transpose(-1, -2)) * (scale / math.sqrt(q.shape[-1]))
     scores = scores.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
     return scores.softmax(-1) @ v
 
 
 class Block(nn.Module):
-    def __init__(self, d, heads, qk_norm, rope):
+    def __init__(self, d, heads, qk_norm, rope, attn_scale):
         super().__init__()
+        self.attn_scale = attn_scale
         self.heads, self.qk_norm, self.rope = heads, qk_norm, rope
         self.norm1, self.norm2 = RMSNorm(d), RMSNorm(d)
         self.qkv = nn.Linear(d, 3 * d, bias=False)
@@ -95,7 +96,7 @@ class Block(nn.Module):
             if self.q_gain is not None:
                 q, k = q * self.q_gain, k * self.k_gain
         q, k = self.rope(q), self.rope(k)
-        a = causal_attention(q, k, v)
+        a = causal_attention(q, k, v, self.attn_scale)
         x = x + self.proj(a.transpose(1, 2).reshape(B, T, D))
         return x + self.out(F.gelu(self.fc(self.norm2(x))))
 
@@ -116,16 +117,17 @@ class Rope(nn.Module):
 
 
 class GPT(nn.Module):
-    def __init__(self, layers, d, heads, qk_norm, T, positions):
+    def __init__(self, layers, d, heads, qk_norm, T, positions, attn_scale, qkv_std=0.02):
         super().__init__()
         self.emb = nn.Embedding(len(VOCAB), d)
         self.pos = nn.Parameter(torch.zeros(T, d)) if positions != "rope" else None
         rope = Rope(d // heads, T) if positions != "learned" else (lambda x: x)
-        self.blocks = nn.ModuleList(Block(d, heads, qk_norm, rope) for _ in range(layers))
+        self.blocks = nn.ModuleList(Block(d, heads, qk_norm, rope, attn_scale) for _ in range(layers))
         self.norm = RMSNorm(d)
         for name, p in self.named_parameters():
             if p.dim() == 2:
                 std = 0.02 / math.sqrt(2 * layers) if name.endswith(("proj.weight", "out.weight")) else 0.02
+                std = qkv_std if name.endswith("qkv.weight") else std
                 nn.init.normal_(p, 0.0, std)
         if self.pos is not None:
             nn.init.normal_(self.pos, 0.0, 0.02)
@@ -145,6 +147,8 @@ def main():
                           ("threads", 1), ("eval-every", 250), ("seed", 1), ("warmup", 50), ("depth", 4)]:
         ap.add_argument("--" + name, type=int, default=default)
     ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--attn-scale", type=float, default=1.0)
+    ap.add_argument("--qkv-std", type=float, default=0.02)
     ap.add_argument("--loss", choices=["all", "route"], default="all")
     ap.add_argument("--qk-norm", choices=["none", "fixed", "learned"], default="fixed")
     ap.add_argument("--positions", choices=["rope", "learned", "both"], default="rope")
@@ -158,7 +162,7 @@ def main():
     start = train[0][1]
     data = torch.tensor([t for t, _ in train])
     vdata = torch.tensor([t for t, _ in val])
-    model = GPT(o.layers, o.d, o.heads, o.qk_norm, T, o.positions)
+    model = GPT(o.layers, o.d, o.heads, o.qk_norm, T, o.positions, o.attn_scale, o.qkv_std)
     decay = [p for p in model.parameters() if p.dim() == 2]
     rest = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}], lr=o.lr, betas=(0.9, 0.95))
