@@ -11,6 +11,7 @@ import { headline, writeArithReport } from "../experiments/arith-report.js";
 import { preset } from "../model/presets.js";
 import { intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
+import { checkTokenizerSpec } from "./train-flags.js";
 
 /** Help text of `jepa arith`. */
 export const ARITH_HELP = `usage: jepa arith [flags]
@@ -40,7 +41,7 @@ export async function arithCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, "arith");
   const base = preset(ARITH_PRESETS, f.preset ?? "cpu", "arith");
   const tokenizer = f.tokenizer ?? base.tokenizer;
-  if (!/^(char|gpt2|bpe:\d+)$/.test(tokenizer)) throw new UsageError(`--tokenizer must be one of ${TOKENIZER_SPECS}, got '${tokenizer}'`);
+  checkTokenizerSpec(tokenizer);
   const p = { ...base, tokenizer };
   const seed = intFlag(f.seed, "seed", 1, 0, 2 ** 31 - 1);
   const gsm8k = f.gsm8k === undefined ? null : readGsm8kDir(f.gsm8k);

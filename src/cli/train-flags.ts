@@ -159,13 +159,18 @@ export const TOKENIZER_FLAG_HELP = `tokenizer:
 export async function tokenizerFromFlag(f: FlagValues, command: string): Promise<Tokenizer | null> {
   const spec = f.tokenizer as string | undefined;
   if (spec === undefined) return null;
-  const bpe = /^bpe:(.*)$/.exec(spec);
-  if (bpe) intFlag(bpe[1], "tokenizer bpe:N", 0, BPE_MIN_VOCAB, 65536);
-  else if (spec !== "char" && spec !== "gpt2") throw new UsageError(`--tokenizer must be one of ${TOKENIZER_SPECS}, got '${spec}'`);
+  checkTokenizerSpec(spec);
   const path = requireFlag(f, "data", command);
   const texts = jsonlTexts(readDataFile(path), path);
   if (texts === null) throw new UsageError(`--tokenizer applies to text datasets, but ${path} holds token ids`);
   return buildTokenizer(spec, texts);
+}
+
+/** Throws one clear UsageError unless spec names a tokenizer buildTokenizer can make (bpe:N with N in range). */
+export function checkTokenizerSpec(spec: string): void {
+  const bpe = /^bpe:(.*)$/.exec(spec);
+  if (bpe) intFlag(bpe[1], "tokenizer bpe:N", 0, BPE_MIN_VOCAB, 65536);
+  else if (spec !== "char" && spec !== "gpt2") throw new UsageError(`--tokenizer must be one of ${TOKENIZER_SPECS}, got '${spec}'`);
 }
 
 function readDataFile(path: string): string {
