@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -154,7 +154,7 @@ test("serves the page and the run, cross-origin isolated, and nothing outside th
   assert.match(page.body, /<title>JEPA-Reasoner/);
   assert.equal(page.headers["cross-origin-opener-policy"], "same-origin");
   assert.equal(page.headers["cross-origin-embedder-policy"], "require-corp");
-  assert.deepEqual(JSON.parse((await raw(base, "/run.json")).body), { run, talker: true });
+  assert.deepEqual(JSON.parse((await raw(base, "/run.json")).body), { run: basename(run), talker: true });
   const state = await raw(base, "/run/talker/state.json");
   assert.equal(state.status, 200);
   assert.equal(state.headers["content-type"], "application/json; charset=utf-8");

@@ -22,6 +22,7 @@ import { writeFileAtomic } from "../train/atomic.js";
 import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
+import { checkOutputFile } from "./output-guard.js";
 import { checkpointFromFlag, engineOptionsFromFlags, requireFlag, tokenizerFromConfig, transformerConfigFrom, type FlagValues } from "./train-flags.js";
 
 /** Help text of `jepa gsm8k`. */
@@ -76,6 +77,8 @@ interface Plan {
 export async function gsm8kCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, "gsm8k");
   const dir = requireFlag(f, "checkpoint", "gsm8k");
+  // Checked before the evaluation, so that a bad --out loses no results.
+  if (typeof f.out === "string") checkOutputFile(f.out, [dir, f.data, f.fewshot].filter((x): x is string => typeof x === "string"), "out");
   const plan = planFromFlags(f);
   const ckpt = checkpointFromFlag(dir, "checkpoint", ["transformer", "talker"]);
   const tokenizer = await tokenizerFromConfig(ckpt.config.tokenizer, dir);

@@ -11,6 +11,7 @@ import { serializeBundle } from "../train/bundle.js";
 import { writeFileAtomic } from "../train/atomic.js";
 import { intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
+import { checkOutputFile } from "./output-guard.js";
 import { createPageServer } from "./page-server.js";
 import { checkpointFromFlag } from "./train-flags.js";
 
@@ -74,6 +75,7 @@ async function serveUntilStopped(runDir: string, port: number): Promise<void> {
 
 async function exportBundle(runDir: string, file: string): Promise<void> {
   const dir = join(runDir, "talker");
+  checkOutputFile(file, [dir], "export");
   const ckpt = checkpointFromFlag(dir, "run", ["talker"]);
   treeModelSpec(ckpt.config, dir);
   const bytes = await serializeBundle({ config: ckpt.config, state: ckpt.state, model: ckpt.model, ema: ckpt.ema });

@@ -15,6 +15,7 @@ import { runTraining, type Phase, type RunResult, type TrainSettings } from "../
 import { sstPhase } from "../train/sst-phase.js";
 import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
+import { claimOutputDir } from "./output-guard.js";
 import {
   checkpointFromFlag, engineOptionsFromFlags, loadTrainData, MODEL_FLAGS, MODEL_FLAGS_HELP, modelConfigFromFlags, rejectModelFlags,
   requireFlag, TOKENIZER_FLAG_HELP, tokenizerFromConfig, tokenizerFromFlag, TRAIN_FLAGS, TRAIN_FLAGS_HELP, trainSettingsFromFlags,
@@ -121,11 +122,14 @@ export async function sstCommand(argv: string[]): Promise<void> {
 
 /**
  * Starts the engine, builds the phase, trains (resuming when --out holds this run), and prints
- * the summary. A run that fails before its first checkpoint removes the --out it created.
+ * the summary. --out is checked and locked first (see output-guard.ts); a run that fails
+ * before its first checkpoint removes the --out it created.
  */
 export async function trainAndReport(command: string, f: FlagValues, out: string, settings: TrainSettings, train: Parameters<typeof runTraining>[1], build: (engine: Engine) => Phase): Promise<void> {
-  const engine = await createNodeEngine(engineOptionsFromFlags(f));
   const created = !existsSync(out);
+  const inputs = [f.data, f.eval, f.init, f.reasoner].filter((x): x is string => typeof x === "string");
+  const lock = claimOutputDir(out, command, inputs, hasCheckpoint);
+  const engine = await createNodeEngine(engineOptionsFromFlags(f));
   let result: RunResult;
   try {
     result = runTraining(engine, train, build(engine), settings, { outDir: out, label: command, log: (line) => console.error(line) });
@@ -134,6 +138,7 @@ export async function trainAndReport(command: string, f: FlagValues, out: string
     throw err;
   } finally {
     await engine.close();
+    lock.release();
   }
   printRunSummary(command, out, settings, result, f.json === true);
 }

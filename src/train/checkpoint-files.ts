@@ -1,10 +1,11 @@
 /**
  * Reading a checkpoint from files held in memory (fetched by a page, or chosen by a person),
- * with the checks loading from disk makes: the format version, the SHA-256 of every file that
- * state.json lists, strict safetensors parsing. No file system: the browser page uses this.
+ * with the checks loading from disk makes: the format version, state.json's own checksum and
+ * fields, the SHA-256 of every file that state.json lists, strict safetensors parsing. No file system: the browser page uses this.
  * The optimizer moments are never read, since running a model does not need them.
  */
-import { CHECKPOINT_FORMAT, GROUP_FILES, groupFromBytes, parseJsonBytes, type Checkpoint, type CheckpointConfig, type TrainingState } from "./checkpoint-types.js";
+import { splitStateFile, validateState } from "./checkpoint-state.js";
+import { GROUP_FILES, groupFromBytes, parseJsonBytes, type Checkpoint, type CheckpointConfig } from "./checkpoint-types.js";
 import { sha256Hex } from "./sha256.js";
 
 /** A checkpoint for running a model: configuration, state, weights and EMA target (no optimizer). */
@@ -17,11 +18,11 @@ export type FileSource = (name: string) => Promise<Uint8Array | null>;
 export async function readCheckpointFiles(get: FileSource, source: string): Promise<InferenceCheckpoint> {
   const stateBytes = await get("state.json");
   if (!stateBytes) throw new Error(`${source} is not a checkpoint (it has no state.json)`);
-  const state = parseJsonBytes(stateBytes, `${source}/state.json`) as Partial<TrainingState> & { format?: unknown; files?: unknown };
-  if (typeof state !== "object" || state === null || state.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`${source}/state.json is not the state of a checkpoint (format ${JSON.stringify(state?.format)}, expected ${CHECKPOINT_FORMAT})`);
+  const parsed = splitStateFile(parseJsonBytes(stateBytes, `${source}/state.json`), `${source}/state.json`);
+  if (parsed.signed !== null && (await sha256Hex(new TextEncoder().encode(parsed.signed))) !== parsed.checksum) {
+    throw new Error(`checkpoint file ${source}/state.json is truncated or modified (checksum mismatch)`);
   }
-  const files = (state.files ?? {}) as Record<string, string>;
+  const files = parsed.files;
   if (!files["config.json"] || !files[GROUP_FILES.model]) throw new Error(`${source}/state.json lists no config or model file`);
   const read = async (name: string): Promise<Uint8Array> => {
     const bytes = await get(name);
@@ -31,8 +32,8 @@ export async function readCheckpointFiles(get: FileSource, source: string): Prom
   };
   const config = parseJsonBytes(await read("config.json"), `${source}/config.json`) as CheckpointConfig;
   if (typeof config !== "object" || config === null || typeof config.kind !== "string") throw new Error(`${source}/config.json does not say what kind of model it holds`);
+  validateState(parsed.state, config, `${source}/state.json`);
   const model = groupFromBytes(await read(GROUP_FILES.model), `${source}/${GROUP_FILES.model}`);
   const ema = files[GROUP_FILES.ema] ? groupFromBytes(await read(GROUP_FILES.ema), `${source}/${GROUP_FILES.ema}`) : null;
-  const { files: _files, format: _format, ...rest } = state;
-  return { config, state: rest as TrainingState, model, ema };
+  return { config, state: parsed.state, model, ema };
 }

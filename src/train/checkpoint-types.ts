@@ -4,8 +4,8 @@
  */
 import { parseSafetensors, toFloat32 } from "../engine/safetensors.js";
 
-/** Format version written into state.json. */
-export const CHECKPOINT_FORMAT = 1;
+/** Format version written into state.json (2: state.json carries a checksum of itself). */
+export const CHECKPOINT_FORMAT = 2;
 
 /** Named float32 arrays with shapes: a group of tensors stored in one safetensors file. */
 export type TensorGroup = Map<string, { shape: readonly number[]; data: Float32Array }>;

@@ -1,24 +1,36 @@
 /**
  * Checkpoint directories: config.json (what the model is), model.safetensors (weights),
  * optimizer.safetensors (AdamW moments), optional ema.safetensors (the SST target), and
- * state.json (step, RNG, data position, best metric, and a SHA-256 of every other file).
+ * state.json (step, RNG, data position, best metric, a SHA-256 of every other file, and a
+ * checksum of itself).
  *
  * Saving is journalled so that a kill at any instant leaves a loadable checkpoint: every file
  * is first written as `<name>.next`, then `state.json.next` (the commit point), then the
- * `.next` files are renamed into place, state.json last. Loading first finishes a committed
- * save (roll forward) or discards an uncommitted one. A truncated or tampered file is refused.
+ * `.next` files are renamed into place, state.json last. Readers never change the directory:
+ * they assemble the last committed save or the next one from whichever of `<name>` and
+ * `<name>.next` matches its hashes, so a save in progress is never seen half-way. Only the
+ * process that owns the directory (the training run holding its lock) finishes or discards an
+ * interrupted save, with recoverCheckpoint().
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { serializeSafetensors, type TensorInput } from "../engine/safetensors.js";
 import { writeFileAtomic } from "./atomic.js";
+import { readRegularFile } from "./checkpoint-read.js";
+import { splitStateFile, stateFileText, validateState, type StateFile } from "./checkpoint-state.js";
 import {
-  CHECKPOINT_FORMAT, GROUP_FILES, groupFromBytes, parseJsonBytes, type Checkpoint, type CheckpointConfig, type TensorGroup, type TrainingState,
+  CHECKPOINT_FORMAT, GROUP_FILES, groupFromBytes, parseJsonBytes, type Checkpoint, type CheckpointConfig, type TensorGroup,
 } from "./checkpoint-types.js";
 
 /** The types and the format version live in checkpoint-types.ts, which a browser can import. */
 export { CHECKPOINT_FORMAT, type Checkpoint, type CheckpointConfig, type TensorGroup, type TrainingState } from "./checkpoint-types.js";
+
+/** Every file a checkpoint may hold: only these (and their journal copies) are ever removed. */
+export const CHECKPOINT_FILES = ["config.json", ...Object.values(GROUP_FILES), "state.json"] as const;
+
+/** How often a reader retries when a save changed the files under it. */
+const READ_ATTEMPTS = 12;
 
 /** Writes a checkpoint into dir (created if needed); see the file comment for the journal. */
 export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
@@ -32,60 +44,120 @@ export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
     const tensors = ckpt[group as keyof typeof GROUP_FILES];
     if (tensors) stage(file, serializeSafetensors(toInputs(tensors), { format: "pt", kind: ckpt.config.kind }));
   }
-  const state = { format: CHECKPOINT_FORMAT, ...ckpt.state, files: hashes };
-  writeFileAtomic(join(dir, "state.json.next"), JSON.stringify(state, null, 2) + "\n");
+  const body = { format: CHECKPOINT_FORMAT, ...ckpt.state, files: hashes };
+  writeFileAtomic(join(dir, "state.json.next"), stateFileText(body, (text) => sha256(new TextEncoder().encode(text))));
   finishSave(dir);
 }
 
-/** Whether dir holds a checkpoint (after finishing or discarding an interrupted save). */
+/** Whether dir holds a checkpoint, committed or committing (reads only). */
 export function hasCheckpoint(dir: string): boolean {
-  if (!existsSync(dir)) return false;
-  recover(dir);
-  return existsSync(join(dir, "state.json"));
+  return existsSync(join(dir, "state.json")) || existsSync(join(dir, "state.json.next"));
 }
 
-/** Reads and verifies a checkpoint; its kind must be one of expectedKinds when given. */
+/**
+ * Finishes a save that reached its commit point, or deletes the journal files of one that did
+ * not. Only the owner of dir may call it: it renames and removes files a live save is writing.
+ */
+export function recoverCheckpoint(dir: string): void {
+  if (!existsSync(dir)) return;
+  if (existsSync(join(dir, "state.json.next"))) {
+    finishSave(dir);
+    return;
+  }
+  const journal = new Set(CHECKPOINT_FILES.map((name) => `${name}.next`));
+  for (const name of readdirSync(dir)) {
+    const base = name.replace(/\.tmp-\d+$/, "");
+    if (journal.has(base)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+/** Reads and verifies a checkpoint without changing dir; its kind must be one of expectedKinds when given. */
 export function loadCheckpoint(dir: string, expectedKinds?: string[]): Checkpoint {
   if (!existsSync(dir)) throw new Error(`checkpoint directory ${dir} does not exist`);
-  recover(dir);
+  let firstError: Error | null = null;
+  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+    const before = journalMark(dir);
+    const got = readSnapshot(dir, expectedKinds);
+    if (!(got instanceof Error)) return got;
+    firstError ??= got;
+    // Unchanged files and no save under way: the error is the checkpoint's, not a race's.
+    if (before === journalMark(dir) && !existsSync(join(dir, "state.json.next"))) throw got;
+    sleep(10 * (attempt + 1));
+  }
+  throw firstError!;
+}
+
+/** The newest complete save (the committing one, else the committed one), or why there is none. */
+function readSnapshot(dir: string, expectedKinds?: string[]): Checkpoint | Error {
+  const candidates = ["state.json.next", "state.json"].filter((name) => existsSync(join(dir, name)));
+  if (candidates.length === 0) return new Error(`${dir} is not a checkpoint (no state.json)`);
+  let error: Error | null = null;
+  for (const name of candidates) {
+    try {
+      return readSave(dir, name, expectedKinds);
+    } catch (err) {
+      // The committed save's error is the one to report when no save is in progress.
+      error = err as Error;
+    }
+  }
+  return error!;
+}
+
+/** One save, described by its state file `stateName`; files may still carry the `.next` suffix. */
+function readSave(dir: string, stateName: string, expectedKinds?: string[]): Checkpoint {
   const statePath = join(dir, "state.json");
-  if (!existsSync(statePath)) throw new Error(`${dir} is not a checkpoint (no state.json)`);
-  const state = readJson(statePath) as TrainingState & { format?: number; files?: Record<string, string> };
-  if (state.format !== CHECKPOINT_FORMAT) throw new Error(`${statePath}: unsupported checkpoint format ${state.format}`);
-  const files = state.files ?? {};
-  const read = (name: string) => {
-    const bytes = new Uint8Array(readFileSync(join(dir, name)));
-    if (files[name] !== sha256(bytes)) throw new Error(`checkpoint file ${join(dir, name)} is truncated or modified (checksum mismatch)`);
-    return bytes;
-  };
-  if (!files["config.json"] || !files["model.safetensors"]) throw new Error(`${statePath}: lists no config or model file`);
+  const parsed = splitStateFile(parseJsonBytes(readRegularFile(join(dir, stateName)), statePath), statePath);
+  if (parsed.signed !== null && sha256(new TextEncoder().encode(parsed.signed)) !== parsed.checksum) {
+    throw new Error(`checkpoint file ${statePath} is truncated or modified (checksum mismatch)`);
+  }
+  const read = (name: string) => readListed(dir, name, parsed, stateName !== "state.json");
+  if (!parsed.files["config.json"] || !parsed.files["model.safetensors"]) throw new Error(`${statePath}: lists no config or model file`);
   const config = parseJsonBytes(read("config.json"), join(dir, "config.json")) as CheckpointConfig;
+  if (typeof config !== "object" || config === null || typeof config.kind !== "string") throw new Error(`${dir}/config.json does not say what kind of model it holds`);
   if (expectedKinds && !expectedKinds.includes(config.kind)) {
     throw new Error(`${dir} holds a '${config.kind}' checkpoint, expected ${expectedKinds.map((k) => `'${k}'`).join(" or ")}`);
   }
-  const group = (file: string) => (files[file] ? groupFromBytes(read(file), join(dir, file)) : null);
-  const { files: _files, format: _format, ...rest } = state;
-  return { config, state: rest as TrainingState, model: group(GROUP_FILES.model)!, optimizer: group(GROUP_FILES.optimizer), ema: group(GROUP_FILES.ema) };
+  validateState(parsed.state, config, statePath);
+  const group = (file: string) => (parsed.files[file] ? groupFromBytes(read(file), join(dir, file)) : null);
+  return { config, state: parsed.state, model: group(GROUP_FILES.model)!, optimizer: group(GROUP_FILES.optimizer), ema: group(GROUP_FILES.ema) };
+}
+
+/** A listed file whose bytes match its hash: `<name>`, or during a committing save `<name>.next`. */
+function readListed(dir: string, name: string, parsed: StateFile, committing: boolean): Uint8Array {
+  const tries = committing ? [name, `${name}.next`, name] : [name];
+  for (const file of tries) {
+    const path = join(dir, file);
+    if (!existsSync(path)) continue;
+    const bytes = readRegularFile(path);
+    if (sha256(bytes) === parsed.files[name]) return bytes;
+  }
+  if (!tries.some((file) => existsSync(join(dir, file)))) throw new Error(`checkpoint ${dir} lacks ${name}, which its state.json lists`);
+  throw new Error(`checkpoint file ${join(dir, name)} is truncated or modified (checksum mismatch)`);
 }
 
 /** Renames the staged files of a committed save into place, state.json last. */
 function finishSave(dir: string): void {
-  const next = readJson(join(dir, "state.json.next")) as { files?: Record<string, string> };
-  for (const name of Object.keys(next.files ?? {})) {
+  const next = splitStateFile(parseJsonBytes(readRegularFile(join(dir, "state.json.next")), join(dir, "state.json.next")), join(dir, "state.json.next"));
+  for (const name of Object.keys(next.files)) {
     if (existsSync(join(dir, `${name}.next`))) renameSync(join(dir, `${name}.next`), join(dir, name));
   }
   renameSync(join(dir, "state.json.next"), join(dir, "state.json"));
 }
 
-/** Completes a save that reached its commit point; deletes the leftovers of one that did not. */
-function recover(dir: string): void {
-  if (existsSync(join(dir, "state.json.next"))) {
-    finishSave(dir);
-    return;
-  }
-  for (const name of readdirSync(dir)) {
-    if (name.endsWith(".next") || name.includes(".next.tmp-")) rmSync(join(dir, name), { force: true });
-  }
+/** What a save changes: the contents of the two state files (small). */
+function journalMark(dir: string): string {
+  return ["state.json", "state.json.next"].map((name) => {
+    try {
+      const s = readFileSync(join(dir, name));
+      return sha256(new Uint8Array(s));
+    } catch {
+      return "-";
+    }
+  }).join(",");
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function toInputs(group: TensorGroup): TensorInput[] {
@@ -94,8 +166,4 @@ function toInputs(group: TensorGroup): TensorInput[] {
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-function readJson(path: string): unknown {
-  return parseJsonBytes(new Uint8Array(readFileSync(path)), path);
 }

@@ -14,7 +14,7 @@ import { warmupCosine } from "../engine/schedule.js";
 import type { Tensor } from "../engine/tensor.js";
 import { batchAt, type Batch, type Dataset, type LossPositions } from "../data/dataset.js";
 import { writeFileAtomic } from "./atomic.js";
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointConfig, type TensorGroup } from "./checkpoint.js";
+import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointConfig, type TensorGroup } from "./checkpoint.js";
 import { Progress } from "./progress.js";
 
 /** Optimisation settings shared by all phases (saved with the checkpoint). */
@@ -79,6 +79,8 @@ export function runTraining(engine: Engine, data: Dataset, phase: Phase, setting
   const schedule = warmupCosine(settings.lr, settings.warmup, settings.steps, settings.minLr);
   let state: Checkpoint["state"] = { step: 0, dataPosition: 0, rng: rng.getState(), best: null };
   const fullConfig = { ...phase.config, training: settings };
+  // This run owns outDir (the command holds its lock), so it finishes an interrupted save.
+  for (const dir of [run.outDir, join(run.outDir, "best")]) recoverCheckpoint(dir);
   if (hasCheckpoint(run.outDir)) {
     state = resume(run.outDir, fullConfig, phase, opt, rng);
     run.log(`${run.label}: resuming from step ${state.step} in ${run.outDir}`);
