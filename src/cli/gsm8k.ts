@@ -8,6 +8,7 @@ import { createNodeEngine } from "../engine/node.js";
 import type { Engine } from "../engine/engine.js";
 import { Rng } from "../engine/rng.js";
 import { parseGsm8kJsonl, type Gsm8kExample } from "../data/gsm8k.js";
+import { decodeUtf8Lines } from "../data/jsonl.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { evaluateFewShot, type FewShotResult } from "../eval/gsm8k-harness.js";
 import { coupledModel, jepaModel, type FewShotModel } from "../eval/gsm8k-models.js";
@@ -133,13 +134,13 @@ function planFromFlags(f: FlagValues): Plan {
 }
 
 function readProblems(path: string): Gsm8kExample[] {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, "utf8");
+    bytes = new Uint8Array(readFileSync(path));
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parseGsm8kJsonl(text, path);
+  return parseGsm8kJsonl(decodeUtf8Lines(bytes, path), path);
 }
 
 /** The coupled model of a "transformer" checkpoint, or the JEPA-Reasoner and Talker of a "talker" one. */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { maxLength, type Dataset, type LossPositions } from "../data/dataset.js";
 import { BPE_MIN_VOCAB } from "../data/bpe.js";
-import { jsonlTexts, parseJsonlDataset } from "../data/jsonl.js";
+import { decodeUtf8Lines, jsonlTexts, parseJsonlDataset } from "../data/jsonl.js";
 import { buildTokenizer, restoreTokenizer, TOKENIZER_SPECS, type Tokenizer } from "../data/tokenizer.js";
 import { validateConfig, type TransformerConfig } from "../model/config.js";
 import { MODEL_PRESETS, preset, type StackSizes } from "../model/presets.js";
@@ -174,11 +174,13 @@ export function checkTokenizerSpec(spec: string): void {
 }
 
 function readDataFile(path: string): string {
+  let bytes: Uint8Array;
   try {
-    return readFileSync(path, "utf8");
+    bytes = new Uint8Array(readFileSync(path));
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  return decodeUtf8Lines(bytes, path);
 }
 
 function readDataset(path: string, fixed: Vocabulary | null): { dataset: Dataset; tokenizer: Tokenizer | null; sha256: string } {

@@ -26,11 +26,23 @@ export function parseGsm8kJsonl(text: string, source: string): Gsm8kExample[] {
     const { question, answer } = value as Record<string, unknown>;
     if (typeof question !== "string" || question.trim() === "") throw new Error(`${where}: needs "question" (a non-empty string)`);
     if (typeof answer !== "string") throw new Error(`${where}: needs "answer" (a string)`);
-    if (!answer.includes("####")) throw new Error(`${where}: the answer has no final "#### N" line`);
+    checkFinalAnswer(answer, where);
     out.push({ question, answer });
   });
   if (out.length === 0) throw new Error(`${source}: no examples`);
   return out;
+}
+
+/** A number as GSM8K writes final answers: digits, optionally signed, with thousands commas or a decimal part. */
+const FINAL_NUMBER = /^-?[0-9][0-9,]*(\.[0-9]+)?$/;
+
+/** Refuses an answer whose final "#### N" is missing, repeated or not a number: it could never be scored. */
+function checkFinalAnswer(answer: string, where: string): void {
+  const marks = answer.split("####").length - 1;
+  if (marks === 0) throw new Error(`${where}: the answer has no final "#### N" line`);
+  if (marks > 1) throw new Error(`${where}: the answer has ${marks} "####" marks; it needs exactly one final "#### N"`);
+  const final = finalAnswer(answer);
+  if (!FINAL_NUMBER.test(final)) throw new Error(`${where}: the final answer after "####" must be a number, got ${JSON.stringify(final)}`);
 }
 
 /** The final answer of a worked solution: the text after its last "####", trimmed. */

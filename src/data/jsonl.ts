@@ -2,11 +2,16 @@
  * Reading a dataset from JSON Lines. Each line is an object with either "tokens" (integer ids)
  * or "text" (a string, tokenised by characters unless a tokenizer is given), and optionally
  * "loss_start": the index of the first token that is a target (the answer part). Blank lines
- * are skipped; anything else malformed is an error naming the line.
+ * are skipped; anything else malformed is an error naming the line, including what would
+ * otherwise be read silently wrong: a file mixing text and token rows, a row with both, bytes
+ * that are not UTF-8, and token ids too large for any vocabulary the engine can hold.
  */
 import { CharTokenizer } from "./char-tokenizer.js";
 import type { Dataset, Example } from "./dataset.js";
 import type { Tokenizer } from "./tokenizer.js";
+
+/** The largest vocabulary inferred from token ids: an embedding this tall already fills much of the engine's memory. */
+export const MAX_INFERRED_VOCAB = 1 << 20;
 
 /** A dataset read from JSONL, with the tokenizer when it held text. */
 export interface JsonlDataset {
@@ -17,10 +22,14 @@ export interface JsonlDataset {
 /** Parses JSONL text; `tokenizer` fixes the vocabulary for text lines (else it is built from them). */
 export function parseJsonlDataset(text: string, source: string, options: { vocab?: number; tokenizer?: Tokenizer } = {}): JsonlDataset {
   const rows = parseLines(text, source);
+  checkOneKind(rows, source);
   const texts = textsOf(rows);
   const tokenizer: Tokenizer | null = texts ? options.tokenizer ?? CharTokenizer.fromTexts(texts) : null;
   const examples: Example[] = rows.map(({ value, line }) => toExample(value, line, source, tokenizer, options.vocab));
-  const vocab = tokenizer ? tokenizer.size : options.vocab ?? Math.max(...examples.flatMap((e) => e.tokens)) + 2;
+  // A loop, not Math.max(...ids): spreading a long line's ids would overflow the call stack.
+  let largest = 0;
+  for (const e of examples) for (const t of e.tokens) largest = Math.max(largest, t);
+  const vocab = tokenizer ? tokenizer.size : options.vocab ?? largest + 2;
   for (const [i, ex] of examples.entries()) {
     const bad = ex.tokens.find((t) => t >= vocab);
     if (bad !== undefined) throw new Error(`${source}:${rows[i].line}: token ${bad} is outside the vocabulary of ${vocab}`);
@@ -32,6 +41,26 @@ export function parseJsonlDataset(text: string, source: string, options: { vocab
 /** The "text" of every line of JSONL text, or null when no line holds text: what a tokenizer is built from. */
 export function jsonlTexts(text: string, source: string): string[] | null {
   return textsOf(parseLines(text, source));
+}
+
+/** The text of a JSONL file's bytes; bytes that are not UTF-8 are refused with the line they are on. */
+export function decodeUtf8Lines(bytes: Uint8Array, source: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    let start = 0;
+    for (let line = 1; ; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      try {
+        decoder.decode(bytes.subarray(start, end < 0 ? bytes.length : end));
+      } catch {
+        throw new Error(`${source}:${line}: not valid UTF-8 text`);
+      }
+      if (end < 0) throw new Error(`${source}: not valid UTF-8 text`);
+      start = end + 1;
+    }
+  }
 }
 
 type Row = { value: Record<string, unknown>; line: number };
@@ -59,6 +88,17 @@ function parseLines(text: string, source: string): Row[] {
   return rows;
 }
 
+/** Refuses a row with both "text" and "tokens", and a file mixing the two kinds of row. */
+function checkOneKind(rows: Row[], source: string): void {
+  const both = rows.find((r) => "text" in r.value && "tokens" in r.value);
+  if (both) throw new Error(`${source}:${both.line}: has both "text" and "tokens"; give one`);
+  const first = rows.find((r) => "text" in r.value || "tokens" in r.value);
+  if (!first) return;
+  const kind = "text" in first.value ? "text" : "tokens";
+  const other = rows.find((r) => (kind === "text" ? "tokens" : "text") in r.value);
+  if (other) throw new Error(`${source}:${other.line}: a "${kind === "text" ? "tokens" : "text"}" row in a file whose rows hold "${kind}" (line ${first.line}); use one kind per file`);
+}
+
 function toExample(value: Record<string, unknown>, line: number, source: string, tokenizer: Tokenizer | null, vocab?: number): Example {
   const where = `${source}:${line}`;
   let tokens: number[];
@@ -69,8 +109,11 @@ function toExample(value: Record<string, unknown>, line: number, source: string,
       throw new Error(`${where}: ${(err as Error).message}`);
     }
   } else if (Array.isArray(value.tokens)) {
-    if (!value.tokens.every((t) => Number.isInteger(t) && t >= 0 && (vocab === undefined || t < vocab))) {
-      throw new Error(`${where}: "tokens" must be integers in [0, ${vocab ?? "vocab"})`);
+    const limit = vocab ?? MAX_INFERRED_VOCAB - 1;
+    const bad = value.tokens.find((t) => !Number.isInteger(t) || t < 0 || t >= limit);
+    if (bad !== undefined) {
+      const why = vocab === undefined && Number.isInteger(bad) && bad >= limit ? ` (the vocabulary is inferred as the largest id + 2, at most ${MAX_INFERRED_VOCAB})` : "";
+      throw new Error(`${where}: "tokens" must be integers in [0, ${limit}), got ${JSON.stringify(bad)}${why}`);
     }
     tokens = value.tokens as number[];
   } else {
