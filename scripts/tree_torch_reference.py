@@ -175,6 +175,7 @@ def main():
     ap.add_argument("--targets", choices=["leaf", "any"], default="leaf")
     ap.add_argument("--fresh", action="store_true", help="new trees every batch instead of a fixed set")
     ap.add_argument("--shuffle-edges", action="store_true")
+    ap.add_argument("--mask-route", type=float, default=0.0, help="probability of hiding each teacher-forced branch token")
     ap.add_argument("--positions", choices=["rope", "learned", "both"], default="rope")
     o = ap.parse_args()
     torch.set_num_threads(o.threads)
@@ -236,7 +237,15 @@ def main():
                 order, cursor = torch.randperm(len(data)), 0
             batch = data[order[cursor:cursor + o.batch]]
             cursor += o.batch
-        logits = model(batch[:, :-1])
+        inputs = batch[:, :-1].clone()
+        if o.mask_route > 0:
+            # Span dropout of the teacher-forced route: each branch token given as input is
+            # replaced by <pad> with this probability, so "a child of the previous token" is no
+            # shortcut and the branch has to be found from the target.
+            span = inputs[:, start + 1:start + o.depth - 1]
+            drop = torch.rand(span.shape) < o.mask_route
+            inputs[:, start + 1:start + o.depth - 1] = span.masked_fill(drop, 0)
+        logits = model(inputs)
         loss = F.cross_entropy(logits.reshape(-1, len(VOCAB)), batch[:, 1:].reshape(-1), reduction="none").view(o.batch, T)
         real = batch[:, 1:] != 0  # padding after a short route is no target
         keep = real & mask if o.loss == "route" else real
