@@ -7,7 +7,8 @@
 // Usage (after `npm run build`):
 //   node scripts/tree-pretrain-probe.mjs --out DIR [--layers 6 --d 64 --heads 4 --lr 1e-3
 //     --steps 3000 --warmup 100 --batch 32 --trees 100000 --loss all|answer --rope-base 10000
-//     --attn-scale 1 --mix-depth3 0.5 --init CHECKPOINT_DIR --eval-every 250 --threads 1]
+//     --attn-scale 1 --qk-norm paper|temp|none --qk-temp 10 --mix-depth3 0.5 --init CHECKPOINT_DIR
+//     --eval-every 250 --threads 1 --seed 1]
 import { parseArgs } from "node:util";
 import { createNodeEngine } from "../dist/src/engine/node.js";
 import { Rng } from "../dist/src/engine/rng.js";
@@ -28,19 +29,20 @@ const { values: o } = parseArgs({
     steps: flag("string", "3000"), warmup: flag("string", "100"), batch: flag("string", "32"), trees: flag("string", "100000"),
     loss: flag("string", "all"), "rope-base": flag("string", "10000"), "attn-scale": flag("string", "1"), "mix-depth3": flag("string", "0"),
     init: flag("string"), "eval-every": flag("string", "250"), threads: flag("string", "1"),
+    "qk-norm": flag("string", "paper"), "qk-temp": flag("string", "10"), seed: flag("string", "1"),
   },
 });
 if (!o.out) throw new Error("--out DIR is required");
 const engine = await createNodeEngine({ threads: +o.threads, memoryMB: 2048 });
-const splits = generateSplits({ train: +o.trees, val: 500, test: 0 }, { seed: 1, depth: 4, alphabetSize: 15 });
+const splits = generateSplits({ train: +o.trees, val: 500, test: 0 }, { seed: +o.seed, depth: 4, alphabetSize: 15 });
 // Optional curriculum: extra depth-3 trees, whose one branching step is a single parent lookup.
 const extra = +o["mix-depth3"] > 0 ? generateSplit("train", Math.round(+o.trees * +o["mix-depth3"]), { seed: 77, depth: 3, alphabetSize: 15 }) : [];
 const d = +o.d;
 const config = {
   ...MODEL_PRESETS.small, vocab: TREE_VOCAB.length, layers: +o.layers, dModel: d, attnDim: d, mlpDim: 4 * d, heads: +o.heads,
-  ropeBase: +o["rope-base"], attnScale: +o["attn-scale"],
+  ropeBase: +o["rope-base"], attnScale: +o["attn-scale"], qkNorm: o["qk-norm"], qkTemp: +o["qk-temp"],
 };
-const lm = new TransformerLM(engine, config, new Rng(1));
+const lm = new TransformerLM(engine, config, new Rng(+o.seed));
 if (o.init) groupToParams(loadCheckpoint(o.init).model, lm.params);
 const seq = 50, val = treeDataset(splits.val);
 const phase = lmPhase(engine, lm, { kind: "transformer", experiment: "tree-probe", model: config }, val, seq, "answer");

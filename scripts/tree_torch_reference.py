@@ -27,17 +27,32 @@ VOCAB = ["<pad>", "<end>", *LETTERS, ",", "[ROOT]", "[TARGET]", "[ROUTE]"]
 ID = {t: i for i, t in enumerate(VOCAB)}
 
 
-def tree_tokens(rng, depth=4, alphabet=15):
-    """One problem as token ids, and the index of the first route token."""
+def tree_tokens(rng, depth=4, alphabet=15, targets="leaf", shuffle=False, per_tree=1):
+    """One problem as token ids, and the index of the first route token.
+
+    targets "leaf" draws the target among the leaves (the paper's task); "any" among all
+    non-root nodes, so shorter routes (one or two lookups) come mixed into the data.
+    shuffle lists the edges in random order instead of level order. per_tree > 1 returns a
+    list of that many problems on one tree, each with its own target (distinct leaves).
+    """
     n = 2 ** depth - 1
     names = rng.sample(LETTERS[:alphabet], n)
+    edges = [(names[i], names[c]) for i in range((n - 1) // 2) for c in (2 * i + 1, 2 * i + 2)]
+    if shuffle:
+        rng.shuffle(edges)
     ids = []
-    for i in range((n - 1) // 2):
-        for c in (2 * i + 1, 2 * i + 2):
-            if ids:
-                ids.append(ID[","])
-            ids += [ID[names[i]], ID[names[c]]]
-    leaf = rng.randrange((n - 1) // 2, n)
+    for p, c in edges:
+        if ids:
+            ids.append(ID[","])
+        ids += [ID[p], ID[c]]
+    pool = range((n - 1) // 2, n) if targets == "leaf" else range(1, n)
+    problems = [problem(ids, names, leaf) for leaf in rng.sample(pool, per_tree)]
+    return problems if per_tree > 1 else problems[0]
+
+
+def problem(edge_ids, names, leaf):
+    """The token ids of one routing question on a tree, and the index of its first route token."""
+    ids = list(edge_ids)
     route, node = [], leaf
     while True:
         route.insert(0, names[node])
@@ -73,7 +88,7 @@ def causal_attention(q, k, v, scale):
 
 
 class Block(nn.Module):
-    def __init__(self, d, heads, qk_norm, rope, attn_scale):
+    def __init__(self, d, heads, qk_norm, rope, attn_scale, qk_temp=10.0):
         super().__init__()
         self.attn_scale = attn_scale
         self.heads, self.qk_norm, self.rope = heads, qk_norm, rope
@@ -85,6 +100,9 @@ class Block(nn.Module):
         dh = d // heads
         self.q_gain = nn.Parameter(torch.ones(dh)) if qk_norm == "learned" else None
         self.k_gain = nn.Parameter(torch.ones(dh)) if qk_norm == "learned" else None
+        # "temp": logits g·cos(q, k) with a learnable per-head g = g0·exp(s), s from 0 (no decay).
+        self.log_temp = nn.Parameter(torch.zeros(heads)) if qk_norm == "temp" else None
+        self.temp0 = qk_temp
 
     def forward(self, x):
         B, T, D = x.shape
@@ -95,6 +113,8 @@ class Block(nn.Module):
             q, k = rms(q), rms(k)
             if self.q_gain is not None:
                 q, k = q * self.q_gain, k * self.k_gain
+            if self.log_temp is not None:  # rms(q)·rms(k)/dh = cos; attention divides by sqrt(dh)
+                q = q * (self.temp0 * self.log_temp.exp()).view(1, -1, 1, 1) / math.sqrt(q.shape[-1])
         q, k = self.rope(q), self.rope(k)
         a = causal_attention(q, k, v, self.attn_scale)
         x = x + self.proj(a.transpose(1, 2).reshape(B, T, D))
@@ -117,12 +137,12 @@ class Rope(nn.Module):
 
 
 class GPT(nn.Module):
-    def __init__(self, layers, d, heads, qk_norm, T, positions, attn_scale, qkv_std=0.02):
+    def __init__(self, layers, d, heads, qk_norm, T, positions, attn_scale, qkv_std=0.02, qk_temp=10.0):
         super().__init__()
         self.emb = nn.Embedding(len(VOCAB), d)
         self.pos = nn.Parameter(torch.zeros(T, d)) if positions != "rope" else None
         rope = Rope(d // heads, T) if positions != "learned" else (lambda x: x)
-        self.blocks = nn.ModuleList(Block(d, heads, qk_norm, rope, attn_scale) for _ in range(layers))
+        self.blocks = nn.ModuleList(Block(d, heads, qk_norm, rope, attn_scale, qk_temp) for _ in range(layers))
         self.norm = RMSNorm(d)
         for name, p in self.named_parameters():
             if p.dim() == 2:
@@ -144,25 +164,41 @@ class GPT(nn.Module):
 def main():
     ap = argparse.ArgumentParser()
     for name, default in [("layers", 6), ("d", 128), ("heads", 4), ("steps", 3000), ("batch", 64), ("trees", 20000),
-                          ("threads", 1), ("eval-every", 250), ("seed", 1), ("warmup", 50), ("depth", 4)]:
+                          ("threads", 1), ("eval-every", 250), ("seed", 1), ("warmup", 50), ("depth", 4), ("per-tree", 1)]:
         ap.add_argument("--" + name, type=int, default=default)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--attn-scale", type=float, default=1.0)
     ap.add_argument("--qkv-std", type=float, default=0.02)
     ap.add_argument("--loss", choices=["all", "route"], default="all")
-    ap.add_argument("--qk-norm", choices=["none", "fixed", "learned"], default="fixed")
+    ap.add_argument("--qk-norm", choices=["none", "fixed", "learned", "temp"], default="fixed")
+    ap.add_argument("--qk-temp", type=float, default=10.0)
+    ap.add_argument("--targets", choices=["leaf", "any"], default="leaf")
+    ap.add_argument("--fresh", action="store_true", help="new trees every batch instead of a fixed set")
+    ap.add_argument("--shuffle-edges", action="store_true")
+    ap.add_argument("--mask-route", type=float, default=0.0, help="probability of hiding each teacher-forced branch token")
     ap.add_argument("--positions", choices=["rope", "learned", "both"], default="rope")
     o = ap.parse_args()
     torch.set_num_threads(o.threads)
     torch.manual_seed(o.seed)
     rng = random.Random(o.seed)
-    train = [tree_tokens(rng, o.depth) for _ in range(o.trees)]
-    val = [tree_tokens(random.Random(10_000 + o.seed * 7 + i), o.depth) for i in range(500)]
-    T = len(train[0][0]) - 1
-    start = train[0][1]
-    data = torch.tensor([t for t, _ in train])
-    vdata = torch.tensor([t for t, _ in val])
-    model = GPT(o.layers, o.d, o.heads, o.qk_norm, T, o.positions, o.attn_scale, o.qkv_std)
+    make = lambda r: tree_tokens(r, o.depth, targets=o.targets, shuffle=o.shuffle_edges)
+    train = [make(rng) for _ in range(o.trees)] if not o.fresh else None
+
+    def fresh_batch():
+        if o.per_tree == 1:
+            return [make(rng) for _ in range(o.batch)]
+        trees = [tree_tokens(rng, o.depth, targets=o.targets, shuffle=o.shuffle_edges, per_tree=o.per_tree) for _ in range(o.batch // o.per_tree)]
+        return [p for t in trees for p in t]
+    val = [tree_tokens(random.Random(10_000 + o.seed * 7 + i), o.depth, shuffle=o.shuffle_edges) for i in range(500)]
+    T = len(val[0][0]) - 1
+    start = val[0][1]
+
+    def to_tensor(rows):
+        return torch.tensor([t + [0] * (T + 1 - len(t)) for t, _ in rows])
+
+    data = to_tensor(train) if train else None
+    vdata = to_tensor(val)
+    model = GPT(o.layers, o.d, o.heads, o.qk_norm, T, o.positions, o.attn_scale, o.qkv_std, o.qk_temp)
     decay = [p for p in model.parameters() if p.dim() == 2]
     rest = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}], lr=o.lr, betas=(0.9, 0.95))
@@ -186,7 +222,7 @@ def main():
 
     print(f"{sum(p.numel() for p in model.parameters())} parameters, {o.trees} trees, seq {T}, route targets at {start - 1}..{T - 1}")
     t0 = time.time()
-    order = torch.randperm(len(data))
+    order = torch.randperm(len(data)) if data is not None else None
     cursor = 0
     for step in range(o.steps + 1):
         if step % o.eval_every == 0:
@@ -194,13 +230,26 @@ def main():
             print(f"step {step} ({time.time() - t0:.0f} s): route targets " + ", ".join(f"{100 * a:.1f}" for a in per) + f" %; all of them {100 * exact:.1f} %", flush=True)
         if step == o.steps:
             break
-        if cursor + o.batch > len(order):
-            order, cursor = torch.randperm(len(data)), 0
-        batch = data[order[cursor:cursor + o.batch]]
-        cursor += o.batch
-        logits = model(batch[:, :-1])
+        if o.fresh:
+            batch = to_tensor(fresh_batch())
+        else:
+            if cursor + o.batch > len(order):
+                order, cursor = torch.randperm(len(data)), 0
+            batch = data[order[cursor:cursor + o.batch]]
+            cursor += o.batch
+        inputs = batch[:, :-1].clone()
+        if o.mask_route > 0:
+            # Span dropout of the teacher-forced route: each branch token given as input is
+            # replaced by <pad> with this probability, so "a child of the previous token" is no
+            # shortcut and the branch has to be found from the target.
+            span = inputs[:, start + 1:start + o.depth - 1]
+            drop = torch.rand(span.shape) < o.mask_route
+            inputs[:, start + 1:start + o.depth - 1] = span.masked_fill(drop, 0)
+        logits = model(inputs)
         loss = F.cross_entropy(logits.reshape(-1, len(VOCAB)), batch[:, 1:].reshape(-1), reduction="none").view(o.batch, T)
-        loss = loss[:, mask].mean() if o.loss == "route" else loss.mean()
+        real = batch[:, 1:] != 0  # padding after a short route is no target
+        keep = real & mask if o.loss == "route" else real
+        loss = (loss * keep).sum() / keep.sum()
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
         opt.zero_grad(set_to_none=True)

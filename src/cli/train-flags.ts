@@ -13,6 +13,7 @@ import { decodeUtf8Lines, jsonlTexts, parseJsonlDataset } from "../data/jsonl.js
 import { buildTokenizer, restoreTokenizer, TOKENIZER_SPECS, type Tokenizer } from "../data/tokenizer.js";
 import { validateConfig, type TransformerConfig } from "../model/config.js";
 import { MODEL_PRESETS, preset, type StackSizes } from "../model/presets.js";
+import { DEFAULT_QK_TEMP, QK_NORMS, type QKNorm } from "../model/qk-norm.js";
 import { loadCheckpoint, type Checkpoint } from "../train/checkpoint.js";
 import type { TrainSettings } from "../train/loop.js";
 import { floatFlag, intFlag } from "./args.js";
@@ -33,7 +34,7 @@ export const TRAIN_FLAGS = {
 
 /** Model-size flags: only for commands that build a fresh Transformer (pretrain). */
 export const MODEL_FLAGS = {
-  preset: str, "d-model": str, layers: str, heads: str, "attn-dim": str, "mlp-dim": str, "norm-eps": str, "rope-base": str, "attn-scale": str,
+  preset: str, "d-model": str, layers: str, heads: str, "attn-dim": str, "mlp-dim": str, "norm-eps": str, "rope-base": str, "attn-scale": str, "qk-norm": str, "qk-temp": str,
 } as const;
 
 /** Help lines of TRAIN_FLAGS, shared by the commands' help texts. */
@@ -65,7 +66,10 @@ engine and output:
 export const MODEL_FLAGS_HELP = `model (a preset, then per-field overrides):
   --preset NAME           ${Object.keys(MODEL_PRESETS).join(", ")} (default small)
   --d-model N --layers N --heads N --attn-dim N --mlp-dim N --norm-eps X --rope-base X
-  --attn-scale X          multiplier of the 1/sqrt(head dim) softmax scale (default 1)`;
+  --attn-scale X          multiplier of the 1/sqrt(head dim) softmax scale (default 1)
+  --qk-norm KIND          paper (RMS per head, default), temp (a learnable per-head temperature,
+                          logits g·cos(q, k)) or none
+  --qk-temp X             initial temperature g of --qk-norm temp (default 10)`;
 
 /** A required string flag, or a usage error naming it. */
 export function requireFlag(f: FlagValues, name: string, command: string): string {
@@ -90,9 +94,23 @@ export function stackSizesFromFlags(f: FlagValues, base: StackSizes, prefix = ""
   if (scale !== undefined || base.attnScale !== undefined) {
     s.attnScale = floatFlag(scale, prefix + "attn-scale", base.attnScale ?? 1, { min: 0, max: 64, minExclusive: true });
   }
+  Object.assign(s, qkNormFromFlags(f[prefix + "qk-norm"] as string | undefined, f[prefix + "qk-temp"] as string | undefined, base, prefix));
   if (s.attnDim % s.heads !== 0) throw new UsageError(`--${prefix}heads ${s.heads} does not divide --${prefix}attn-dim ${s.attnDim}`);
   if ((s.attnDim / s.heads) % 4 !== 0) throw new UsageError(`--${prefix}attn-dim / --${prefix}heads = ${s.attnDim / s.heads} must be a multiple of 4 (the head dimension)`);
   return s;
+}
+
+/** The QK-Norm fields of --qk-norm and --qk-temp over a preset's (absent fields stay absent). */
+export function qkNormFromFlags(kind: string | undefined, temp: string | undefined, base: Pick<StackSizes, "qkNorm" | "qkTemp">, prefix = ""): Pick<StackSizes, "qkNorm" | "qkTemp"> {
+  const out: Pick<StackSizes, "qkNorm" | "qkTemp"> = {};
+  const qkNorm = kind ?? base.qkNorm;
+  if (qkNorm !== undefined) {
+    if (!(QK_NORMS as readonly string[]).includes(qkNorm)) throw new UsageError(`--${prefix}qk-norm must be one of ${QK_NORMS.join(", ")}, got '${qkNorm}'`);
+    out.qkNorm = qkNorm as QKNorm;
+  }
+  if (temp !== undefined && out.qkNorm !== "temp") throw new UsageError(`--${prefix}qk-temp needs --${prefix}qk-norm temp`);
+  if (out.qkNorm === "temp") out.qkTemp = floatFlag(temp, prefix + "qk-temp", base.qkTemp ?? DEFAULT_QK_TEMP, { min: 0, max: 1000, minExclusive: true });
+  return out;
 }
 
 /** The Transformer configuration of --preset and the size flags, for a vocabulary. */

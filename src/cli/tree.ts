@@ -7,8 +7,9 @@ import { headline, writeTreeReport } from "../experiments/tree-report.js";
 import { preset } from "../model/presets.js";
 import { join } from "node:path";
 import { hasCheckpoint } from "../train/checkpoint.js";
-import { intFlag, parseFlags } from "./args.js";
+import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { claimOutputDir } from "./output-guard.js";
+import { qkNormFromFlags } from "./train-flags.js";
 
 /** Help text of `jepa tree`. */
 export const TREE_HELP = `usage: jepa tree [flags]
@@ -25,6 +26,11 @@ flags:
   --out DIR         output directory (default runs/tree-<preset>); a killed run resumes from it
   --depth N         tree depth (default 4: 15 nodes)
   --shuffle-edges   list edges in random order (harder than the paper's level order)
+  --qk-norm KIND    the Reasoner's QK-Norm: paper (RMS per head, the preset default), temp
+                    (a learnable per-head temperature, logits g·cos(q, k)) or none
+  --qk-temp X       initial temperature g of --qk-norm temp (default 10)
+  --route-dropout P pretraining hides each teacher-forced branch input with probability P
+                    (default 0, the paper's teacher forcing; see docs/tree-recipe.md)
   --no-k-sweep      skip the k = 1…6 sweep
   --threads N       threads (default: all cores, ${availableParallelism()} here)
   --memory MB       engine memory to reserve (default 3072)
@@ -36,6 +42,9 @@ const FLAGS = {
   out: { type: "string" },
   depth: { type: "string" },
   "shuffle-edges": { type: "boolean" },
+  "qk-norm": { type: "string" },
+  "qk-temp": { type: "string" },
+  "route-dropout": { type: "string" },
   "no-k-sweep": { type: "boolean" },
   threads: { type: "string" },
   memory: { type: "string" },
@@ -47,7 +56,9 @@ export async function treeCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, "tree");
   const base = preset(TREE_PRESETS, f.preset ?? "quick", "tree");
   const depth = intFlag(f.depth, "depth", base.depth, 2, 4);
-  const p = { ...base, depth, shuffleEdges: f["shuffle-edges"] ?? base.shuffleEdges, alphabetSize: Math.max(base.alphabetSize, 2 ** depth - 1) };
+  const reasoner = { ...base.reasoner, ...qkNormFromFlags(f["qk-norm"], f["qk-temp"], base.reasoner) };
+  const routeDropout = floatFlag(f["route-dropout"], "route-dropout", base.routeDropout, { min: 0, max: 1, maxExclusive: true });
+  const p = { ...base, depth, reasoner, routeDropout, shuffleEdges: f["shuffle-edges"] ?? base.shuffleEdges, alphabetSize: Math.max(base.alphabetSize, 2 ** depth - 1) };
   const seed = intFlag(f.seed, "seed", 1, 0, 2 ** 31 - 1);
   const outDir = f.out ?? `runs/tree-${p.name}`;
   // A run from before folders were marked is recognised by its first stage's checkpoint.

@@ -9,6 +9,8 @@ import { Rng } from "../engine/rng.js";
 export interface Example {
   tokens: number[];
   lossStart: number;
+  /** Input positions [from, to) that the dataset's inputDropout may hide (targets stay). */
+  dropInputs?: { from: number; to: number };
 }
 
 /** Examples over a vocabulary with a padding id. */
@@ -16,6 +18,11 @@ export interface Dataset {
   vocab: number;
   padId: number;
   examples: Example[];
+  /**
+   * Span dropout of teacher-forced inputs: each input in an example's dropInputs span is
+   * replaced by padId with this probability (training batches only; default 0).
+   */
+  inputDropout?: number;
 }
 
 /** Inputs and next-token targets (-1 = no loss), both (batch × seq), row-major. */
@@ -36,8 +43,17 @@ export function batchAt(data: Dataset, position: number, size: number, seq: numb
   for (let b = 0; b < size; b++) {
     const ex = data.examples[exampleIndex(data.examples.length, position + b, seed)];
     fillRow(ex, inputs.subarray(b * seq, (b + 1) * seq), targets.subarray(b * seq, (b + 1) * seq), loss);
+    if (data.inputDropout && ex.dropInputs) dropInputs(ex.dropInputs, inputs.subarray(b * seq, (b + 1) * seq), data, position + b, seed);
   }
   return { inputs, targets, batch: size, seq };
+}
+
+/** Hides inputs of one row; the draw depends only on (seed, position), so a resumed run sees the same batches. */
+function dropInputs(span: { from: number; to: number }, inputs: Int32Array, data: Dataset, position: number, seed: number): void {
+  const rng = new Rng((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(position + 1, 0x85ebca6b)) >>> 0);
+  for (let t = span.from; t < Math.min(span.to, inputs.length); t++) {
+    if (rng.uniform() < data.inputDropout!) inputs[t] = data.padId;
+  }
 }
 
 /** Consecutive examples [start, start + size) in their stored order (evaluation, no shuffling). */

@@ -25,6 +25,8 @@ export interface TreePreset {
   baseline: PhaseSchedule;
   kSweep: { ks: number[]; steps: number; evalEvery: number; evalTrees: number };
   evalEvery: number;
+  /** Pretraining only: probability of hiding each teacher-forced branch input (0: the paper's). */
+  routeDropout: number;
 }
 
 const quick: TreePreset = {
@@ -43,6 +45,7 @@ const quick: TreePreset = {
   baseline: { steps: 300, lr: 5e-4, warmup: 20 },
   kSweep: { ks: [1, 2, 3, 4, 5, 6], steps: 80, evalEvery: 20, evalTrees: 200 },
   evalEvery: 200,
+  routeDropout: 0,
 };
 
 /** A smoke test of the whole pipeline in seconds; it learns next to nothing. */

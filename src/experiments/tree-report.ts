@@ -3,6 +3,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { barChart, lineChart } from "../report/svg.js";
 import { writeFileAtomic } from "../train/atomic.js";
+import type { TransformerConfig } from "../model/config.js";
+import { DEFAULT_QK_TEMP } from "../model/qk-norm.js";
 import type { TreeResults } from "./tree.js";
 
 /** The paper's tree-search figures (arXiv 2512.19171 v3, §5.1). */
@@ -53,7 +55,7 @@ function markdown(r: TreeResults, command: string, figures: string[]): string {
     `Command: \`${command}\` (seed ${r.seed}). Total time ${(total / 60).toFixed(1)} min.`,
     "",
     `Task: route from the root to a target leaf of a random binary tree of depth ${p.depth} (${2 ** p.depth - 1} nodes named by a random permutation of ${p.alphabetSize} letters, edges in ${p.shuffleEdges ? "shuffled" : "level"} order), in the paper's format. ${p.trees.train} training trees; ${r.reasoner.count} held-out test trees, none of which occurs in training.`,
-    `Models: Reasoner ${(r.parameters.reasoner / 1e6).toFixed(2)}M parameters (d ${p.reasoner.dModel}, ${p.reasoner.layers} blocks, attention ${p.reasoner.attnDim} over ${p.reasoner.heads} heads, MLP ${p.reasoner.mlpDim}); Mono-Talker ${(r.parameters.talker / 1e6).toFixed(2)}M (${p.talker.layers} blocks, bidirectional over the route latents). The coupled baseline T is the same pretrained Transformer trained further with next-token prediction on the same route positions.`,
+    `Models: Reasoner ${(r.parameters.reasoner / 1e6).toFixed(2)}M parameters (d ${p.reasoner.dModel}, ${p.reasoner.layers} blocks, attention ${p.reasoner.attnDim} over ${p.reasoner.heads} heads, MLP ${p.reasoner.mlpDim}, QK-Norm ${qkNormText(p.reasoner)}); Mono-Talker ${(r.parameters.talker / 1e6).toFixed(2)}M (${p.talker.layers} blocks, bidirectional over the route latents). The coupled baseline T is the same pretrained Transformer trained further with next-token prediction on the same route positions.`,
     "",
     "## Results beside the paper",
     "",
@@ -103,4 +105,11 @@ function markdown(r: TreeResults, command: string, figures: string[]): string {
     "",
   ];
   return lines.join("\n");
+}
+
+/** How the Reasoner's report names its QK-Norm variant. */
+function qkNormText(c: Pick<TransformerConfig, "qkNorm" | "qkTemp">): string {
+  const kind = c.qkNorm ?? "paper";
+  if (kind === "temp") return `with a learnable per-head temperature from g = ${c.qkTemp ?? DEFAULT_QK_TEMP} (\`--qk-norm temp\`)`;
+  return kind === "paper" ? "as in the paper (RMS per head, 1/√dh)" : "off (`--qk-norm none`)";
 }

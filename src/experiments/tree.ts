@@ -49,9 +49,17 @@ export interface TreeResults {
   parameters: { reasoner: number; talker: number };
 }
 
-/** The examples of a split as a token dataset whose answer starts at the route. */
-export function treeDataset(examples: readonly TreeExample[]): Dataset {
-  return { vocab: TREE_VOCAB.length, padId: TREE_PAD_ID, examples: examples.map((e) => ({ tokens: e.tokens, lossStart: e.routeStart })) };
+/**
+ * The examples of a split as a token dataset whose answer starts at the route. With
+ * routeDropout > 0, each branch token given as a teacher-forced input (the route between the
+ * root and the target) is hidden with that probability, so "a child of the previous token"
+ * stops being enough to predict the next branch (docs/tree-recipe.md, H4).
+ */
+export function treeDataset(examples: readonly TreeExample[], routeDropout = 0): Dataset {
+  return {
+    vocab: TREE_VOCAB.length, padId: TREE_PAD_ID, inputDropout: routeDropout,
+    examples: examples.map((e) => ({ tokens: e.tokens, lossStart: e.routeStart, dropInputs: { from: e.routeStart + 1, to: e.routeStart + e.route.length - 1 } })),
+  };
 }
 
 /** Runs the whole experiment and writes checkpoints, figures and metrics under outDir. */
@@ -78,7 +86,7 @@ export function runTreeExperiment(engine: Engine, o: TreeRunOptions): TreeResult
   const config = { ...p.reasoner, vocab: TREE_VOCAB.length };
 
   const reasoner = new Reasoner(engine, config, new Rng(seed));
-  timed("pretrain", () => runTraining(engine, train, lmPhase(engine, reasoner.lm, { kind: "transformer", experiment: "tree", role: "pretrain", model: config }, val, seq, "answer"), settings(p.pretrain, "all", 1), run("pretrain")));
+  timed("pretrain", () => runTraining(engine, treeDataset(splits.train, p.routeDropout), lmPhase(engine, reasoner.lm, { kind: "transformer", experiment: "tree", role: "pretrain", model: config }, val, seq, "answer"), settings(p.pretrain, "all", 1), run("pretrain")));
   const pretrained = paramsToGroup(reasoner.lm.params);
   // Snapshot the pretrained weights: the baseline and the k sweep start from them.
   const snapshot = new Map([...pretrained].map(([k, v]) => [k, { shape: v.shape, data: v.data.slice() }]));

@@ -8,11 +8,12 @@ import type { Engine } from "../engine/engine.js";
 import { gelu } from "../engine/ops/activation.js";
 import { add } from "../engine/ops/basic.js";
 import { linear } from "../engine/ops/linalg.js";
-import { headNorm, rmsNorm } from "../engine/ops/norm.js";
+import { rmsNorm } from "../engine/ops/norm.js";
 import { splitLast } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
 import type { TransformerLM } from "../model/transformer.js";
 import { softmaxScale } from "../model/config.js";
+import { normQueryKey } from "../model/qk-norm.js";
 
 /** Rotated keys and values of every layer, (B, capacity, attnDim) each, and how many are filled. */
 export class KVCache {
@@ -49,7 +50,9 @@ function cachedBlock(lm: TransformerLM, layer: number, cache: KVCache, x: Tensor
   const [B, n] = x.shape;
   const A = c.attnDim, H = c.heads, dh = A / H, pos = cache.length;
   const [q, k, v] = splitLast(linear(rmsNorm(x, p("norm1.weight"), c.normEps), p("attn.qkv.weight")), [A, A, A]);
-  const qn = headNorm(q, H, c.normEps), kn = headNorm(k, H, c.normEps);
+  // normQueryKey may return q and k themselves ("none"); RoPE below rotates in place, which is
+  // safe because they are this step's own temporaries.
+  const [qn, kn] = normQueryKey(lm.params, c, `blocks.${layer}.attn`, q, k);
   ropeForward(e.pool, { x: qn.ptr, out: qn.ptr, B, T: n, H, dh, pos0: pos, base: c.ropeBase });
   ropeForward(e.pool, { x: kn.ptr, out: kn.ptr, B, T: n, H, dh, pos0: pos, base: c.ropeBase });
   appendRows(e, kn, cache.keys[layer], pos, cache.capacity);

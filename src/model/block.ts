@@ -3,11 +3,12 @@ import { gelu } from "../engine/ops/activation.js";
 import { attention } from "../engine/ops/attention.js";
 import { add } from "../engine/ops/basic.js";
 import { linear } from "../engine/ops/linalg.js";
-import { headNorm, rmsNorm } from "../engine/ops/norm.js";
+import { rmsNorm } from "../engine/ops/norm.js";
 import { splitLast } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
 import { softmaxScale, type TransformerConfig } from "./config.js";
 import type { ParamStore } from "./params.js";
+import { createQKNorm, normQueryKey } from "./qk-norm.js";
 
 /** How a block attends: causally (decoders, the Reasoner) or over padded keys (encoders). */
 export interface BlockContext {
@@ -25,6 +26,7 @@ export function createBlock(store: ParamStore, c: TransformerConfig, prefix: str
   store.ones(`${prefix}.norm2.weight`, [c.dModel]);
   store.normal(`${prefix}.mlp.fc.weight`, [c.mlpDim, c.dModel], std);
   store.normal(`${prefix}.mlp.proj.weight`, [c.dModel, c.mlpDim], projStd);
+  createQKNorm(store, c, `${prefix}.attn`);
 }
 
 /** x + attn(norm1(x)), then + mlp(norm2(x)); x is (B, T, dModel). */
@@ -32,7 +34,8 @@ export function blockForward(store: ParamStore, c: TransformerConfig, prefix: st
   const p = (name: string) => store.get(`${prefix}.${name}`);
   const h = rmsNorm(x, p("norm1.weight"), c.normEps);
   const [q, k, v] = splitLast(linear(h, p("attn.qkv.weight")), [c.attnDim, c.attnDim, c.attnDim]);
-  const a = attention(headNorm(q, c.heads, c.normEps), headNorm(k, c.heads, c.normEps), v, {
+  const [qn, kn] = normQueryKey(store, c, `${prefix}.attn`, q, k);
+  const a = attention(qn, kn, v, {
     heads: c.heads, causal: ctx.causal, mask: ctx.mask, rope: { base: c.ropeBase, qPos0: 0, kPos0: 0 }, scale: softmaxScale(c),
   });
   x = add(x, linear(a, p("attn.proj.weight")));

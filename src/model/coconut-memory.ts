@@ -10,10 +10,11 @@ import { gelu } from "../engine/ops/activation.js";
 import { attention } from "../engine/ops/attention.js";
 import { add } from "../engine/ops/basic.js";
 import { linear } from "../engine/ops/linalg.js";
-import { headNorm, rmsNorm } from "../engine/ops/norm.js";
+import { rmsNorm } from "../engine/ops/norm.js";
 import { concatSeq, splitLast } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
 import { softmaxScale } from "./config.js";
+import { normQueryKey } from "./qk-norm.js";
 import type { TransformerLM } from "./transformer.js";
 
 /** Keys (after QK-Norm, before RoPE) and values of every layer, (B, length, attnDim) each. */
@@ -40,12 +41,12 @@ export class SegmentMemory {
     const c = this.lm.config;
     const p = (name: string) => this.lm.params.get(`blocks.${layer}.${name}`);
     const [q, k, v] = splitLast(linear(rmsNorm(x, p("norm1.weight"), c.normEps), p("attn.qkv.weight")), [c.attnDim, c.attnDim, c.attnDim]);
-    const kn = headNorm(k, c.heads, c.normEps);
+    const [qn, kn] = normQueryKey(this.lm.params, c, `blocks.${layer}.attn`, q, k);
     const keys = this.keys[layer] ? concatSeq([this.keys[layer]!, kn]) : kn;
     const values = this.values[layer] ? concatSeq([this.values[layer]!, v]) : v;
     this.keys[layer] = keys;
     this.values[layer] = values;
-    const a = attention(headNorm(q, c.heads, c.normEps), keys, values, {
+    const a = attention(qn, keys, values, {
       heads: c.heads, causal: true, rope: { base: c.ropeBase, qPos0: this.length, kPos0: 0 }, scale: softmaxScale(c),
     });
     x = add(x, linear(a, p("attn.proj.weight")));

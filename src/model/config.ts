@@ -17,6 +17,10 @@ export interface TransformerConfig {
    * logits are bounded by √dh·attnScale; above 1 lets attention get sharper (default 1).
    */
   attnScale?: number;
+  /** Query/key normalisation (src/model/qk-norm.ts): "paper" (default), "temp" or "none". */
+  qkNorm?: "paper" | "temp" | "none";
+  /** Initial temperature g of the "temp" QK-Norm, logits g·cos(q, k) (default 10). */
+  qkTemp?: number;
 }
 
 /** The standard benchmark workload (the figures in the README are measured on it). */
@@ -36,11 +40,14 @@ export function validateConfig(c: TransformerConfig): void {
   if (!(c.normEps > 0 && c.normEps < 1)) throw new Error(`config: normEps must be in (0, 1), got ${c.normEps}`);
   if (!(c.ropeBase > 1)) throw new Error(`config: ropeBase must be > 1, got ${c.ropeBase}`);
   if (c.attnScale !== undefined && !(c.attnScale > 0 && c.attnScale <= 64)) throw new Error(`config: attnScale must be in (0, 64], got ${c.attnScale}`);
+  if (c.qkNorm !== undefined && !["paper", "temp", "none"].includes(c.qkNorm)) throw new Error(`config: qkNorm must be paper, temp or none, got ${c.qkNorm}`);
+  if (c.qkTemp !== undefined && !(c.qkTemp > 0 && c.qkTemp <= 1000)) throw new Error(`config: qkTemp must be in (0, 1000], got ${c.qkTemp}`);
 }
 
 /** Parameters of the stack (embedding included, tied head not counted twice). */
 export function parameterCount(c: TransformerConfig): number {
-  const block = 2 * c.dModel + 3 * c.attnDim * c.dModel + c.dModel * c.attnDim + 2 * c.mlpDim * c.dModel;
+  const temps = c.qkNorm === "temp" ? c.heads : 0;
+  const block = 2 * c.dModel + 3 * c.attnDim * c.dModel + c.dModel * c.attnDim + 2 * c.mlpDim * c.dModel + temps;
   return c.vocab * c.dModel + c.layers * block + c.dModel;
 }
 

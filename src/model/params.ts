@@ -25,6 +25,11 @@ export class ParamStore {
     return this.add(name, shape, new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1));
   }
 
+  /** A parameter of zeros (log-scales that start at a factor of 1). */
+  zeros(name: string, shape: number[]): Tensor {
+    return this.add(name, shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+  }
+
   /** The parameter of this name; throws if there is none. */
   get(name: string): Tensor {
     const t = this.byName.get(name);

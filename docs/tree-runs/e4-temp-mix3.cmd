@@ -1,0 +1,1 @@
+node scripts/tree-pretrain-probe.mjs --out /tmp/probe-temp-mix3 --d 64 --batch 64 --steps 3000 --warmup 50 --eval-every 250 --loss answer --lr 2e-3 --trees 100000 --qk-norm temp --mix-depth3 0.5 --threads 1

@@ -1,0 +1,1 @@
+/usr/bin/python3 scripts/tree_torch_reference.py --depth 4 --d 64 --loss route --steps 2000 --fresh --eval-every 250 --threads 1 --qk-norm temp --per-tree 8
