@@ -29,7 +29,7 @@ export function splitStateFile(value: unknown, path: string): StateFile {
   const { checksum, ...body } = value as Record<string, unknown>;
   const format = body.format;
   if (format !== CHECKPOINT_FORMAT && !(format === LEGACY_FORMAT && checksum === undefined)) {
-    throw new Error(`${path}: unsupported checkpoint format ${JSON.stringify(format)} (expected ${CHECKPOINT_FORMAT})`);
+    throw new Error(`${path}: unsupported checkpoint format ${format === undefined ? "(none given)" : JSON.stringify(format)} (expected ${CHECKPOINT_FORMAT})`);
   }
   if (format === CHECKPOINT_FORMAT && (typeof checksum !== "string" || !/^[0-9a-f]{64}$/.test(checksum))) throw new Error(`${path} has no valid checksum`);
   const files = body.files;
@@ -45,8 +45,8 @@ export function validateState(state: TrainingState, config: CheckpointConfig, pa
   const bad = (what: string) => new Error(`${path}: ${what}`);
   const training = (config.training ?? null) as { steps?: unknown; batch?: unknown } | null;
   const steps = typeof training?.steps === "number" ? training.steps : Infinity;
-  if (!isCount(state.step) || state.step > steps) throw bad(`step must be an integer from 0 to ${steps}, got ${JSON.stringify(state.step)}`);
-  if (!isCount(state.dataPosition)) throw bad(`dataPosition must be a non-negative integer, got ${JSON.stringify(state.dataPosition)}`);
+  if (!isCount(state.step) || state.step > steps) throw bad(`step must be an integer from 0 to ${steps}, got ${shown(state.step)}`);
+  if (!isCount(state.dataPosition)) throw bad(`dataPosition must be a non-negative integer, got ${shown(state.dataPosition)}`);
   // The loop advances the data position by one batch a step, so any other value is not its own.
   if (typeof training?.batch === "number" && state.dataPosition !== state.step * training.batch) {
     throw bad(`dataPosition ${state.dataPosition} is not step ${state.step} × batch ${training.batch}`);
@@ -61,6 +61,10 @@ function validateBest(best: unknown, step: number, bad: (what: string) => Error)
   if (typeof b.metric !== "string" || b.metric === "") throw bad("best.metric must be a metric's name");
   if (typeof b.value !== "number" || !Number.isFinite(b.value)) throw bad("best.value must be a finite number");
   if (!isCount(b.step) || b.step < 1 || b.step > step) throw bad(`best.step must be an integer from 1 to the checkpoint's step ${step}`);
+}
+
+function shown(x: unknown): string {
+  return x === undefined ? "nothing" : JSON.stringify(x);
 }
 
 function isCount(x: unknown): x is number {

@@ -54,6 +54,7 @@ export function parseJsonBytes(bytes: Uint8Array, path: string): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+    // The parser quotes the text around the error, which may hold line breaks: keep one line.
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message.replace(/\s+/g, " ")}`);
   }
 }

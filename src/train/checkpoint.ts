@@ -13,7 +13,7 @@
  * interrupted save, with recoverCheckpoint().
  */
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { serializeSafetensors, type TensorInput } from "../engine/safetensors.js";
 import { writeFileAtomic } from "./atomic.js";
@@ -148,8 +148,7 @@ function finishSave(dir: string): void {
 function journalMark(dir: string): string {
   return ["state.json", "state.json.next"].map((name) => {
     try {
-      const s = readFileSync(join(dir, name));
-      return sha256(new Uint8Array(s));
+      return sha256(readRegularFile(join(dir, name)));
     } catch {
       return "-";
     }
