@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { loadCheckpoint, saveCheckpoint } from "../src/train/checkpoint.js";
-import { jepaFails, jepaOk, pretrainArgs, snapshot } from "./helpers/jepa-cli.js";
+import { jepaFails, jepaOk, pretrainArgs, snapshot, SORT_DATA } from "./helpers/jepa-cli.js";
 
 const ROOT = mkdtempSync(join(tmpdir(), "jepa-state-"));
 const PRE = join(ROOT, "pre");
@@ -94,4 +94,20 @@ test("an interrupted save is read as a whole save without changing a byte; the o
     assert.deepEqual(names.filter((n) => /\.next|\.tmp-/.test(n)), dir === uncommitted ? ["notes.next"] : []);
   }
   assert.deepEqual(loadCheckpoint(committed).model.get("wte.weight")!.data, model.get("wte.weight")!.data);
+});
+
+test("a re-signed config with a null talker field gets one line, not a TypeError", () => {
+  const sst = join(ROOT, "sst"), talk = join(ROOT, "talk");
+  const common = ["--data", SORT_DATA, "--steps", "2", "--threads", "1", "--memory", "256"];
+  jepaOk(["sst", "--init", PRE, "--out", sst, ...common]);
+  jepaOk(["talker", "--reasoner", sst, "--out", talk, "--talker-preset", "tiny", ...common]);
+  const dir = join(ROOT, "null-talker");
+  cpSync(talk, dir, { recursive: true });
+  const config = { ...JSON.parse(readFileSync(join(dir, "config.json"), "utf8")), talker: null };
+  const text = JSON.stringify(config);
+  writeFileSync(join(dir, "config.json"), text);
+  const { checksum: _c, ...body } = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { checksum: string; files: Record<string, string> };
+  body.files["config.json"] = sha256(text);
+  writeFileSync(join(dir, "state.json"), JSON.stringify({ ...body, checksum: sha256(JSON.stringify(body)) }));
+  jepaFails(["generate", "--checkpoint", dir, "--prompt", "12345="], /null-talker\/config\.json: no talker configuration$/);
 });

@@ -66,6 +66,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const cfg = ckpt.config as unknown as TalkerCheckpointConfig;
   const reasonerConfig = transformerConfigFrom(cfg.reasoner, dir);
   try {
+    // A missing or null field would otherwise surface as "Cannot read properties of null".
+    if (typeof cfg.talker !== "object" || cfg.talker === null) throw new Error("no talker configuration");
     validateTalkerConfig(cfg.talker);
   } catch (err) {
     throw new Error(`${dir}/config.json: ${(err as Error).message}`);

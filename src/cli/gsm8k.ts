@@ -152,6 +152,7 @@ function loadModel(engine: Engine, ckpt: Checkpoint, dir: string, tokenizer: Tok
   }
   const talkerConfig = ckpt.config.talker as TalkerConfig;
   try {
+    if (typeof talkerConfig !== "object" || talkerConfig === null) throw new Error("no talker configuration");
     validateTalkerConfig(talkerConfig);
   } catch (err) {
     throw new Error(`${dir}/config.json: ${(err as Error).message}`);
