@@ -130,9 +130,16 @@ export async function trainAndReport(command: string, f: FlagValues, out: string
   const inputs = [f.data, f.eval, f.init, f.reasoner].filter((x): x is string => typeof x === "string");
   const lock = claimOutputDir(out, command, inputs, hasCheckpoint);
   const engine = await createNodeEngine(engineOptionsFromFlags(f));
+  // The loop never yields to the event loop, so Ctrl+C kills at once: say with the first line what to do then.
+  let hinted = false;
+  const log = (line: string) => {
+    console.error(line);
+    if (!hinted) console.error(`${command}: if stopped (Ctrl+C), rerun the same command to resume from the last checkpoint in ${out}`);
+    hinted = true;
+  };
   let result: RunResult;
   try {
-    result = runTraining(engine, train, build(engine), settings, { outDir: out, label: command, log: (line) => console.error(line) });
+    result = runTraining(engine, train, build(engine), settings, { outDir: out, label: command, log });
   } catch (err) {
     if (created && existsSync(out) && !hasCheckpoint(out)) rmSync(out, { recursive: true, force: true });
     throw err;
