@@ -19,6 +19,7 @@ import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
 import { checkpointFromFlag, engineOptionsFromFlags, requireFlag, tokenizerFromConfig, transformerConfigFrom, type FlagValues } from "./train-flags.js";
+import { refuseUnusedTensors } from "./unused-tensors.js";
 
 /** Help text of `jepa generate`. */
 export const GENERATE_HELP = `usage: jepa generate --checkpoint DIR (--prompt TEXT | --tokens 1,2,3) [flags]
@@ -95,6 +96,7 @@ export async function generateCommand(argv: string[]): Promise<void> {
     groupToParams(ckpt.model, reasoner.lm.params, "reasoner.", dir);
     const talker = dual ? new DualTalker(engine, cfg.talker, new Rng(0)) : new MonoTalker(engine, cfg.talker, new Rng(0));
     groupToParams(ckpt.model, talker.params, "talker.", dir);
+    refuseUnusedTensors(ckpt.model, [[reasoner.lm.params, "reasoner."], [talker.params, "talker."]], dir);
     const promptIds = engine.fromArray(prompt, [1, prompt.length], { dtype: "i32" });
     const onStep = progressLine(steps);
     const latents = stopToken === null

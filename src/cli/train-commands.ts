@@ -21,6 +21,7 @@ import {
   requireFlag, TOKENIZER_FLAG_HELP, tokenizerFromConfig, tokenizerFromFlag, TRAIN_FLAGS, TRAIN_FLAGS_HELP, trainSettingsFromFlags,
   transformerConfigFrom, type FlagValues,
 } from "./train-flags.js";
+import { refuseUnusedTensors } from "./unused-tensors.js";
 
 /** Help text of `jepa pretrain`. */
 export const PRETRAIN_HELP = `usage: jepa pretrain --data FILE --out DIR [flags]
@@ -89,6 +90,7 @@ export async function baselineCommand(argv: string[]): Promise<void> {
   await trainAndReport("baseline", f, out, settings, data.train, (engine) => {
     const lm = new TransformerLM(engine, model, new Rng(settings.seed));
     groupToParams(ckpt.model, lm.params, "", init);
+    refuseUnusedTensors(ckpt.model, [[lm.params, ""]], init);
     return lmPhase(engine, lm, config, data.eval, settings.seq, settings.loss);
   });
 }
