@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { loadCheckpoint, saveCheckpoint } from "../src/train/checkpoint.js";
-import { jepaFails, jepaOk, pretrainArgs, snapshot } from "./helpers/jepa-cli.js";
+import { jepaFails, jepaOk, pretrainArgs, snapshot, SORT_DATA } from "./helpers/jepa-cli.js";
 
 const ROOT = mkdtempSync(join(tmpdir(), "jepa-state-"));
 const PRE = join(ROOT, "pre");
@@ -94,4 +94,31 @@ test("an interrupted save is read as a whole save without changing a byte; the o
     assert.deepEqual(names.filter((n) => /\.next|\.tmp-/.test(n)), dir === uncommitted ? ["notes.next"] : []);
   }
   assert.deepEqual(loadCheckpoint(committed).model.get("wte.weight")!.data, model.get("wte.weight")!.data);
+});
+
+/** A copy of the checkpoint src whose config.json is rewritten by edit, with state.json's hashes recomputed. */
+function forgedConfig(src: string, name: string, edit: (config: Record<string, unknown>) => void): string {
+  const dir = join(ROOT, name);
+  cpSync(src, dir, { recursive: true });
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
+  edit(config);
+  const text = JSON.stringify(config);
+  writeFileSync(join(dir, "config.json"), text);
+  const { checksum: _c, ...body } = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { checksum: string; files: Record<string, string> };
+  body.files["config.json"] = sha256(text);
+  writeFileSync(join(dir, "state.json"), JSON.stringify({ ...body, checksum: sha256(JSON.stringify(body)) }));
+  return dir;
+}
+
+test("a re-signed config with a null field or fewer layers than its weights gets one line", () => {
+  const sst = join(ROOT, "sst"), talk = join(ROOT, "talk");
+  const common = ["--data", SORT_DATA, "--steps", "2", "--threads", "1", "--memory", "256"];
+  jepaOk(["sst", "--init", PRE, "--out", sst, ...common]);
+  jepaOk(["talker", "--reasoner", sst, "--out", talk, "--talker-preset", "tiny", ...common]);
+  const generate = (dir: string) => ["generate", "--checkpoint", dir, "--prompt", "12345="];
+  jepaFails(generate(forgedConfig(talk, "null-talker", (c) => (c.talker = null))), /null-talker\/config\.json: no talker configuration$/);
+  const shallow = forgedConfig(talk, "shallow", (c) => ((c.reasoner as { layers: number }).layers = 1));
+  jepaFails(generate(shallow), /shallow: 6 tensor\(s\) of model\.safetensors fit no parameter of the model its config\.json describes \(first: 'reasoner\.blocks\.1\.norm1\.weight'\)/);
+  const shallowPre = forgedConfig(PRE, "shallow-pre", (c) => ((c.model as { layers: number }).layers = 1));
+  jepaFails(["baseline", "--init", shallowPre, "--out", join(ROOT, "b"), ...common], /shallow-pre: 6 tensor\(s\) .* fit no parameter/);
 });

@@ -134,7 +134,7 @@ describe("jepa CLI", () => {
     ok(["talker", "--reasoner", sst, "--data", DATA, "--out", talk, "--talker-preset", "tiny", "--steps", "5", ...FAST]);
 
     fails([...pretrainArgs(none, 5), "--bogus"], /Unknown option '--bogus'/);
-    fails([...pretrainArgs(none, 5), "--preset", "huge"], /unknown model preset 'huge'/);
+    fails(["pretrain", "--data", DATA, "--out", none, "--steps", "5", "--preset", "huge", ...FAST], /unknown model preset 'huge'/);
     fails([...pretrainArgs(none, 5), "--heads", "3"], /--heads 3/);
     fails([...pretrainArgs(none, 5), "--lr", "0"], /--lr must be/);
     const bad = dir("bad.jsonl");

@@ -60,3 +60,12 @@ test("a lock left by a process that no longer runs is taken over", () => {
   assert.ok(existsSync(join(out, "state.json")));
   assert.ok(!existsSync(join(out, ".jepa-lock")), "the lock is released at the end");
 });
+
+test("a folder inside another live run's folder (one stage of a running experiment) is refused", () => {
+  const experiment = join(ROOT, "experiment");
+  mkdirSync(experiment);
+  // This test's own process stands for the live experiment.
+  writeFileSync(join(experiment, ".jepa-lock"), JSON.stringify({ pid: process.pid, host: hostname(), command: "tree" }) + "\n");
+  jepaFails(pretrainArgs(join(experiment, "pretrain"), 3), /pretrain is inside .*experiment, in use by another run \(jepa tree, pid \d+\): use another --out/);
+  assert.ok(!existsSync(join(experiment, "pretrain")));
+});

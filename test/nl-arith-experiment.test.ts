@@ -62,6 +62,13 @@ test("the whole pipeline runs, writes its report, and resumes to the same result
   assert.equal(first.gsm8k![0].coupled.count, ARITH_PRESETS.tiny.gsm8kLimit);
   assert.deepEqual(first.ablation.conditions.map((c) => c.key), ["clean", "random", "prefix", "gaussian", "mismatch"]);
   for (const c of first.ablation.conditions) assert.ok(c.tokenAccuracy >= 0 && c.tokenAccuracy <= 1 && c.samples.length > 0);
+  // Each condition decodes the same problems, and "mismatch" really reads another problem's latents.
+  const byKey = Object.fromEntries(first.ablation.conditions.map((c) => [c.key, c]));
+  for (const c of first.ablation.conditions) {
+    assert.deepEqual(c.samples.map((x) => x.reference), byKey.clean.samples.map((x) => x.reference), c.key);
+    assert.equal(c.sourceAccuracy === null, c.key !== "mismatch", c.key);
+  }
+  for (const x of byKey.mismatch.samples) assert.ok(x.latentsOf !== undefined && x.latentsOf !== x.reference, "mismatched latents come from another problem");
   const report = readFileSync(join(out, "report.md"), "utf8");
   assert.match(report, /51\.9 %/, "Table 6 beside ours");
   assert.match(report, /Talker ablation/);

@@ -19,6 +19,7 @@ import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
 import { checkpointFromFlag, engineOptionsFromFlags, requireFlag, tokenizerFromConfig, transformerConfigFrom, type FlagValues } from "./train-flags.js";
+import { refuseUnusedTensors } from "./unused-tensors.js";
 
 /** Help text of `jepa generate`. */
 export const GENERATE_HELP = `usage: jepa generate --checkpoint DIR (--prompt TEXT | --tokens 1,2,3) [flags]
@@ -66,6 +67,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const cfg = ckpt.config as unknown as TalkerCheckpointConfig;
   const reasonerConfig = transformerConfigFrom(cfg.reasoner, dir);
   try {
+    // A missing or null field would otherwise surface as "Cannot read properties of null".
+    if (typeof cfg.talker !== "object" || cfg.talker === null) throw new Error("no talker configuration");
     validateTalkerConfig(cfg.talker);
   } catch (err) {
     throw new Error(`${dir}/config.json: ${(err as Error).message}`);
@@ -93,10 +96,12 @@ export async function generateCommand(argv: string[]): Promise<void> {
     groupToParams(ckpt.model, reasoner.lm.params, "reasoner.", dir);
     const talker = dual ? new DualTalker(engine, cfg.talker, new Rng(0)) : new MonoTalker(engine, cfg.talker, new Rng(0));
     groupToParams(ckpt.model, talker.params, "talker.", dir);
+    refuseUnusedTensors(ckpt.model, [[reasoner.lm.params, "reasoner."], [talker.params, "talker."]], dir);
     const promptIds = engine.fromArray(prompt, [1, prompt.length], { dtype: "i32" });
+    const onStep = progressLine(steps);
     const latents = stopToken === null
-      ? rollout(reasoner, promptIds, { steps, cache: !f["no-cache"] })
-      : rolloutUntil(reasoner, promptIds, { steps, stop: { table: engine.fromArray(emaTarget.data, emaTarget.shape), token: stopToken } }).latents;
+      ? rollout(reasoner, promptIds, { steps, cache: !f["no-cache"], onStep })
+      : rolloutUntil(reasoner, promptIds, { steps, onStep, stop: { table: engine.fromArray(emaTarget.data, emaTarget.shape), token: stopToken } }).latents;
     const norms = latentNorms(latents);
     const D = reasonerConfig.dModel, unit = normalizeRows(emaTarget.data, D), chain = latents.view();
     const nearest = norms.map((_, i) => nearestRows(chain.subarray(i * D, (i + 1) * D), unit, D, 3));
@@ -167,4 +172,17 @@ function print(f: FlagValues, g: Generated, tokenizer: Tokenizer | null): void {
 
 function round(x: number): number {
   return Number(x.toFixed(4));
+}
+
+/** Prints "generate: latent N/M" at most every 5 s, so that a long rollout shows it is alive. */
+function progressLine(steps: number): (done: number) => void {
+  const start = performance.now();
+  let shown = start;
+  return (done) => {
+    const now = performance.now();
+    if (now - shown < 5000 || done === steps) return;
+    shown = now;
+    const eta = ((now - start) / done) * (steps - done) / 1000;
+    console.error(`generate: latent ${done}/${steps}, ETA ${eta.toFixed(0)} s`);
+  };
 }

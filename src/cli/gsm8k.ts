@@ -25,6 +25,7 @@ import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
 import { checkOutputFile } from "./output-guard.js";
 import { checkpointFromFlag, engineOptionsFromFlags, requireFlag, tokenizerFromConfig, transformerConfigFrom, type FlagValues } from "./train-flags.js";
+import { refuseUnusedTensors } from "./unused-tensors.js";
 
 /** Help text of `jepa gsm8k`. */
 export const GSM8K_HELP = `usage: jepa gsm8k --checkpoint DIR --data FILE [flags]
@@ -148,10 +149,12 @@ function loadModel(engine: Engine, ckpt: Checkpoint, dir: string, tokenizer: Tok
   if (ckpt.config.kind === "transformer") {
     const lm = new TransformerLM(engine, transformerConfigFrom(ckpt.config.model, dir), new Rng(0));
     groupToParams(ckpt.model, lm.params, "", dir);
+    refuseUnusedTensors(ckpt.model, [[lm.params, ""]], dir);
     return coupledModel(lm, tokenizer.endId, sampling);
   }
   const talkerConfig = ckpt.config.talker as TalkerConfig;
   try {
+    if (typeof talkerConfig !== "object" || talkerConfig === null) throw new Error("no talker configuration");
     validateTalkerConfig(talkerConfig);
   } catch (err) {
     throw new Error(`${dir}/config.json: ${(err as Error).message}`);
@@ -163,6 +166,7 @@ function loadModel(engine: Engine, ckpt: Checkpoint, dir: string, tokenizer: Tok
   reasoner.ema.view().set(ema.data);
   const talker = talkerConfig.kind === "dual" ? new DualTalker(engine, talkerConfig, new Rng(0)) : new MonoTalker(engine, talkerConfig, new Rng(0));
   groupToParams(ckpt.model, talker.params, "talker.", dir);
+  refuseUnusedTensors(ckpt.model, [[reasoner.lm.params, "reasoner."], [talker.params, "talker."]], dir);
   return jepaModel(engine, reasoner, talker, tokenizer.endId, sampling);
 }
 

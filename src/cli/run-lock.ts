@@ -5,7 +5,7 @@
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { UsageError } from "./errors.js";
 
 /** The lock file's name inside the folder it guards. */
@@ -25,6 +25,7 @@ interface Owner {
 
 /** Takes the lock of dir (created if needed) for `command`, or throws a UsageError naming the owner. */
 export function lockRunDir(dir: string, command: string): RunLock {
+  refuseLockedAncestor(dir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK_FILE);
   const mine = JSON.stringify({ pid: process.pid, host: hostname(), command, since: new Date().toISOString() }) + "\n";
@@ -44,6 +45,16 @@ export function lockRunDir(dir: string, command: string): RunLock {
     takeOverStale(path, seen);
   }
   throw new UsageError(`${dir}: could not take the lock ${path} (another run is starting there)`);
+}
+
+/** A folder inside another run's live folder (say, one stage of a running experiment) is that run's too. */
+function refuseLockedAncestor(dir: string): void {
+  for (let up = dirname(resolve(dir)); ; up = dirname(up)) {
+    const text = readText(join(up, LOCK_FILE));
+    const owner = text === null ? null : parseOwner(text);
+    if (owner && isAlive(owner)) throw new UsageError(`${dir} is inside ${up}, in use by another run (jepa ${owner.command}, pid ${owner.pid}): use another --out`);
+    if (dirname(up) === up) return;
+  }
 }
 
 /** Creates path holding text, whole or not at all: written aside, then hard-linked (which fails if path exists). */

@@ -19,6 +19,7 @@ import {
   checkpointFromFlag, loadTrainData, rejectModelFlags, requireFlag, stackSizesFromFlags, tokenizerFromConfig,
   TRAIN_FLAGS, TRAIN_FLAGS_HELP, trainSettingsFromFlags, transformerConfigFrom, usage, type FlagValues, type TrainData,
 } from "./train-flags.js";
+import { refuseUnusedTensors } from "./unused-tensors.js";
 
 /** Help text of `jepa talker`. */
 export const TALKER_HELP = `usage: jepa talker --reasoner DIR --data FILE --out DIR [flags]
@@ -69,6 +70,7 @@ export async function talkerCommand(argv: string[]): Promise<void> {
   await trainAndReport("talker", f, out, settings, data.train, (engine) => {
     const reasoner = new Reasoner(engine, reasonerConfig, new Rng(settings.seed));
     groupToParams(ckpt.model, reasoner.lm.params, "", dir);
+    refuseUnusedTensors(ckpt.model, [[reasoner.lm.params, ""]], dir);
     reasoner.ema.view().set(ema.data);
     const rng = new Rng(settings.seed + 1);
     const model = talker.kind === "mono" ? new MonoTalker(engine, talker, rng) : new DualTalker(engine, talker, rng);

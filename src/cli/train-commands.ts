@@ -21,6 +21,7 @@ import {
   requireFlag, TOKENIZER_FLAG_HELP, tokenizerFromConfig, tokenizerFromFlag, TRAIN_FLAGS, TRAIN_FLAGS_HELP, trainSettingsFromFlags,
   transformerConfigFrom, type FlagValues,
 } from "./train-flags.js";
+import { refuseUnusedTensors } from "./unused-tensors.js";
 
 /** Help text of `jepa pretrain`. */
 export const PRETRAIN_HELP = `usage: jepa pretrain --data FILE --out DIR [flags]
@@ -89,6 +90,7 @@ export async function baselineCommand(argv: string[]): Promise<void> {
   await trainAndReport("baseline", f, out, settings, data.train, (engine) => {
     const lm = new TransformerLM(engine, model, new Rng(settings.seed));
     groupToParams(ckpt.model, lm.params, "", init);
+    refuseUnusedTensors(ckpt.model, [[lm.params, ""]], init);
     return lmPhase(engine, lm, config, data.eval, settings.seq, settings.loss);
   });
 }
@@ -130,9 +132,16 @@ export async function trainAndReport(command: string, f: FlagValues, out: string
   const inputs = [f.data, f.eval, f.init, f.reasoner].filter((x): x is string => typeof x === "string");
   const lock = claimOutputDir(out, command, inputs, hasCheckpoint);
   const engine = await createNodeEngine(engineOptionsFromFlags(f));
+  // The loop never yields to the event loop, so Ctrl+C kills at once: say with the first line what to do then.
+  let hinted = false;
+  const log = (line: string) => {
+    console.error(line);
+    if (!hinted) console.error(`${command}: if stopped (Ctrl+C), rerun the same command to resume from the last checkpoint in ${out}`);
+    hinted = true;
+  };
   let result: RunResult;
   try {
-    result = runTraining(engine, train, build(engine), settings, { outDir: out, label: command, log: (line) => console.error(line) });
+    result = runTraining(engine, train, build(engine), settings, { outDir: out, label: command, log });
   } catch (err) {
     if (created && existsSync(out) && !hasCheckpoint(out)) rmSync(out, { recursive: true, force: true });
     throw err;

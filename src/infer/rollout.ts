@@ -36,6 +36,8 @@ export interface RolloutOptions {
   /** Use the KV cache (default) or recompute the whole prefix at every step. */
   cache?: boolean;
   noise?: LatentNoise | null;
+  /** Called after each latent with the number made so far (a long rollout's progress line). */
+  onStep?: (done: number) => void;
 }
 
 /** A rollout with a stop rule: the chain (B, steps, D) and how many latents each row kept. */
@@ -101,6 +103,7 @@ function rolloutCached(reasoner: Reasoner, prompt: Tensor, options: RolloutOptio
       const input = s === 0 ? reasoner.lm.embed(prompt) : sliceSeq(chain, s - 1, 1);
       writeSeq(chain, nextLatent(forwardCached(reasoner.lm, cache, input), options.noise ?? null), s);
     });
+    options.onStep?.(s + 1);
     if (tracker?.update(chain, s)) break;
   }
   return chain;
@@ -119,6 +122,7 @@ function rolloutRecompute(reasoner: Reasoner, prompt: Tensor, options: RolloutOp
       writeSeq(chain, r, s);
       if (s + 1 < options.steps) writeSeq(inputs, r, P + s);
     });
+    options.onStep?.(s + 1);
   }
   return chain;
 }
