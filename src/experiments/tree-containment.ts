@@ -1,7 +1,9 @@
 /**
- * Error containment, shown on the tree task. For the JEPA-Reasoner, the Talker's output tokens
- * are corrupted and the chain is rolled out again: by construction nothing reaches it, and we
- * check that bit for bit, together with the mixed-latent fits. For contrast, the coupled
+ * Error containment, shown on the tree task. For the JEPA-Reasoner, containment holds by
+ * construction: the rollout's only input is the prompt, so the Talker's tokens have no way in.
+ * What is checked here is what that construction implies, reproducibility: after the Talker's
+ * tokens are corrupted, the chain rolled out again is bit-identical, and so are the
+ * mixed-latent fits (the analysis is a function of the prompt alone). For contrast, the coupled
  * Transformer is forced to emit a wrong first branch and left to continue: its later tokens
  * are conditioned on the error.
  */

@@ -82,7 +82,7 @@ function markdown(r: TreeResults, command: string, figures: string[]): string {
     "",
     "## Error containment on this task",
     "",
-    `For ${c.trees} test trees, every route letter the Talker produced (${c.corruptedTokens} tokens) was replaced by a random letter and the chains were rolled out again: **${c.identicalChains} of ${c.trees} chains are bit-identical**, and the mixed-latent analysis is ${c.identicalAnalysis ? "**identical**" : "**different**"} before and after. Nothing the Talker emits can reach the Reasoner.`,
+    `For ${c.trees} test trees, every route letter the Talker produced (${c.corruptedTokens} tokens) was replaced by a random letter and the chains were rolled out again: **${c.identicalChains} of ${c.trees} chains are bit-identical**, and the mixed-latent analysis is ${c.identicalAnalysis ? "**identical**" : "**different**"} before and after. The rollout takes only the prompt, so this checks that the chain is reproducible bit for bit whatever the Talker emitted; that nothing the Talker emits can reach the Reasoner holds by construction (it has no input for those tokens), and the coupled model below is the contrast.`,
     `For contrast, the coupled Transformer was forced to emit the wrong child of the root and left to continue: ${pct(c.coupledFollowsError, 1)} of its continuations follow the wrong subtree (consistent with its own error) and ${pct(c.coupledReachesTarget, 1)} still end at the target.`,
     "",
     "## Figures",
