@@ -29,8 +29,12 @@ export { CHECKPOINT_FORMAT, type Checkpoint, type CheckpointConfig, type TensorG
 /** Every file a checkpoint may hold: only these (and their journal copies) are ever removed. */
 export const CHECKPOINT_FILES = ["config.json", ...Object.values(GROUP_FILES), "state.json"] as const;
 
-/** How often a reader retries when a save changed the files under it. */
-const READ_ATTEMPTS = 12;
+/**
+ * How long a reader keeps retrying while saves keep changing the files under it. A run that
+ * saves every step can replace a committed file between a reader's reads several times in a
+ * row on a busy machine, so the bound is a time, not a count of attempts.
+ */
+const READ_DEADLINE_MS = 10_000;
 
 /** Writes a checkpoint into dir (created if needed); see the file comment for the journal. */
 export function saveCheckpoint(dir: string, ckpt: Checkpoint): void {
@@ -75,16 +79,17 @@ export function recoverCheckpoint(dir: string): void {
 export function loadCheckpoint(dir: string, expectedKinds?: string[]): Checkpoint {
   if (!existsSync(dir)) throw new Error(`checkpoint directory ${dir} does not exist`);
   let firstError: Error | null = null;
-  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+  const deadline = Date.now() + READ_DEADLINE_MS;
+  for (let attempt = 0; ; attempt++) {
     const before = journalMark(dir);
     const got = readSnapshot(dir, expectedKinds);
     if (!(got instanceof Error)) return got;
     firstError ??= got;
     // Unchanged files and no save under way: the error is the checkpoint's, not a race's.
     if (before === journalMark(dir) && !existsSync(join(dir, "state.json.next"))) throw got;
-    sleep(10 * (attempt + 1));
+    if (Date.now() >= deadline) throw firstError;
+    sleep(Math.min(10 * (attempt + 1), 100));
   }
-  throw firstError!;
 }
 
 /** The newest complete save (the committing one, else the committed one), or why there is none. */
