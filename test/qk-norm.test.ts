@@ -10,7 +10,7 @@ import { headScale } from "../src/engine/ops/head-scale.js";
 import type { TransformerConfig } from "../src/model/config.js";
 import { TransformerLM } from "../src/model/transformer.js";
 import { Reasoner } from "../src/model/reasoner.js";
-import { QK_NORMS } from "../src/model/qk-norm.js";
+import { QK_NORMS } from "../src/model/config.js";
 import { rollout } from "../src/infer/rollout.js";
 import { gradCheck } from "./helpers/gradcheck.js";
 

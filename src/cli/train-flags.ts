@@ -11,9 +11,9 @@ import { maxLength, type Dataset, type LossPositions } from "../data/dataset.js"
 import { BPE_MIN_VOCAB } from "../data/bpe.js";
 import { decodeUtf8Lines, jsonlTexts, parseJsonlDataset } from "../data/jsonl.js";
 import { buildTokenizer, restoreTokenizer, TOKENIZER_SPECS, type Tokenizer } from "../data/tokenizer.js";
-import { validateConfig, type TransformerConfig } from "../model/config.js";
+import { QK_NORMS, validateConfig, type QKNorm, type TransformerConfig } from "../model/config.js";
 import { MODEL_PRESETS, preset, type StackSizes } from "../model/presets.js";
-import { DEFAULT_QK_TEMP, QK_NORMS, type QKNorm } from "../model/qk-norm.js";
+import { DEFAULT_QK_TEMP } from "../model/qk-norm.js";
 import { loadCheckpoint, type Checkpoint } from "../train/checkpoint.js";
 import type { TrainSettings } from "../train/loop.js";
 import { floatFlag, intFlag } from "./args.js";

@@ -7,10 +7,11 @@
 import type { Engine } from "../engine/engine.js";
 import type { Tensor } from "../engine/tensor.js";
 import { greedyContinue } from "../infer/generate-lm.js";
-import { rollout, type LatentNoise } from "../infer/rollout.js";
+import { rollout } from "../infer/rollout.js";
+import type { LatentNoise } from "../model/latent-noise.js";
 import { dualTalk } from "../infer/talk.js";
 import type { CoconutLM } from "../model/coconut.js";
-import { coconutGenerate } from "../model/coconut-generate.js";
+import { coconutGenerate } from "../infer/coconut-generate.js";
 import type { DualTalker } from "../model/dual-talker.js";
 import type { Reasoner } from "../model/reasoner.js";
 import type { TransformerLM } from "../model/transformer.js";

@@ -7,7 +7,7 @@
  */
 import { Rng } from "../engine/rng.js";
 import { corruptTokens } from "../data/token-noise.js";
-import type { LatentNoise } from "../infer/rollout.js";
+import type { LatentNoise } from "../model/latent-noise.js";
 import type { Completion } from "./cfg-data.js";
 
 /** The seeded stream of one noise level, shared by every model so they all see the same corruptions. */

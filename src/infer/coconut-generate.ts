@@ -3,10 +3,10 @@ import type { Engine } from "../engine/engine.js";
 import { matmul } from "../engine/ops/linalg.js";
 import { sliceSeq, writeSeq } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
-import { forwardCached, KVCache } from "../infer/kv-cache.js";
-import { noisyLatent, type LatentNoise } from "../infer/rollout.js";
-import { argmax } from "../infer/sampling.js";
-import type { CoconutLM } from "./coconut.js";
+import { forwardCached, KVCache } from "./kv-cache.js";
+import { noisyLatent, type LatentNoise } from "../model/latent-noise.js";
+import { argmax } from "./sampling.js";
+import type { CoconutLM } from "../model/coconut.js";
 
 /** How many continuous steps and tokens to produce, and the noise added to every fed-back state. */
 export interface CoconutGenerateOptions {

@@ -3,22 +3,15 @@
  * as the next input vector. The chain depends only on the prompt and the Reasoner's weights
  * (and the noise generator, when noise is asked for): no token produced later can reach it.
  */
-import { addGaussianNoise } from "../engine/ops/noise.js";
 import { l2Normalize } from "../engine/ops/norm.js";
 import { sliceSeq, writeSeq } from "../engine/ops/sequence.js";
-import type { Rng } from "../engine/rng.js";
 import type { Tensor } from "../engine/tensor.js";
+import { noisyLatent, type LatentNoise } from "../model/latent-noise.js";
 import type { Reasoner } from "../model/reasoner.js";
 import { nearestRows } from "../eval/cosine.js";
 import { normalizeRows } from "../eval/mixed-latent.js";
 import { forwardCached, KVCache } from "./kv-cache.js";
 
-/** Gaussian noise on every latent: std = scale (absolute) or scale × the latent's largest |element|. */
-export interface LatentNoise {
-  scale: number;
-  relativeToMax: boolean;
-  rng: Rng;
-}
 
 /**
  * A stop rule: a row's chain ends at the first latent whose nearest row of `table` (by
@@ -131,23 +124,6 @@ function rolloutRecompute(reasoner: Reasoner, prompt: Tensor, options: RolloutOp
 function nextLatent(hidden: Tensor, noise: LatentNoise | null): Tensor {
   const last = l2Normalize(sliceSeq(hidden, hidden.shape[1] - 1, 1));
   return noise && noise.scale > 0 ? noisyLatent(last, noise) : last;
-}
-
-/**
- * latent + N(0, σ²) per row, σ = scale × the row's largest |element| (relativeToMax) or scale:
- * the paper's latent noise, "σ × the maximum value of the latent vector".
- */
-export function noisyLatent(latent: Tensor, noise: LatentNoise): Tensor {
-  if (!noise.relativeToMax) return addGaussianNoise(latent, noise.scale, noise.rng);
-  const D = latent.lastDim;
-  const v = latent.view();
-  const std = new Float32Array(v.length / D);
-  for (let r = 0; r < std.length; r++) {
-    let m = 0;
-    for (let j = 0; j < D; j++) m = Math.max(m, Math.abs(v[r * D + j]));
-    std[r] = noise.scale * m;
-  }
-  return addGaussianNoise(latent, std, noise.rng);
 }
 
 /** Engine-free summary of a chain: the norm of every latent (all 1 within rounding when noise is off). */

@@ -10,7 +10,7 @@ import { matmul } from "../engine/ops/linalg.js";
 import { crossEntropy } from "../engine/ops/loss.js";
 import { concatSeq, sliceSeq } from "../engine/ops/sequence.js";
 import type { Tensor } from "../engine/tensor.js";
-import { noisyLatent, type LatentNoise } from "../infer/rollout.js";
+import { noisyLatent, type LatentNoise } from "./latent-noise.js";
 import { SegmentMemory } from "./coconut-memory.js";
 import type { TransformerLM } from "./transformer.js";
 

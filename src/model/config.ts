@@ -1,5 +1,10 @@
 /** Configuration of the Transformer stacks every model in the project is built from. */
 
+/** The QK-Norm variants (src/model/qk-norm.ts). */
+export const QK_NORMS = ["paper", "temp", "none"] as const;
+/** One QK-Norm variant. */
+export type QKNorm = (typeof QK_NORMS)[number];
+
 /** Sizes and constants of a pre-norm Transformer with QK-Norm, RoPE and a GELU MLP. */
 export interface TransformerConfig {
   vocab: number;
@@ -18,7 +23,7 @@ export interface TransformerConfig {
    */
   attnScale?: number;
   /** Query/key normalisation (src/model/qk-norm.ts): "paper" (default), "temp" or "none". */
-  qkNorm?: "paper" | "temp" | "none";
+  qkNorm?: QKNorm;
   /** Initial temperature g of the "temp" QK-Norm, logits g·cos(q, k) (default 10). */
   qkTemp?: number;
 }
@@ -40,7 +45,7 @@ export function validateConfig(c: TransformerConfig): void {
   if (!(c.normEps > 0 && c.normEps < 1)) throw new Error(`config: normEps must be in (0, 1), got ${c.normEps}`);
   if (!(c.ropeBase > 1)) throw new Error(`config: ropeBase must be > 1, got ${c.ropeBase}`);
   if (c.attnScale !== undefined && !(c.attnScale > 0 && c.attnScale <= 64)) throw new Error(`config: attnScale must be in (0, 64], got ${c.attnScale}`);
-  if (c.qkNorm !== undefined && !["paper", "temp", "none"].includes(c.qkNorm)) throw new Error(`config: qkNorm must be paper, temp or none, got ${c.qkNorm}`);
+  if (c.qkNorm !== undefined && !QK_NORMS.includes(c.qkNorm)) throw new Error(`config: qkNorm must be paper, temp or none, got ${c.qkNorm}`);
   if (c.qkTemp !== undefined && !(c.qkTemp > 0 && c.qkTemp <= 1000)) throw new Error(`config: qkTemp must be in (0, 1000], got ${c.qkTemp}`);
 }
 

@@ -8,13 +8,9 @@
 import { headScale } from "../engine/ops/head-scale.js";
 import { headNorm } from "../engine/ops/norm.js";
 import type { Tensor } from "../engine/tensor.js";
-import type { TransformerConfig } from "./config.js";
+import type { QKNorm, TransformerConfig } from "./config.js";
 import type { ParamStore } from "./params.js";
 
-/** The QK-Norm variants. */
-export const QK_NORMS = ["paper", "temp", "none"] as const;
-/** One QK-Norm variant. */
-export type QKNorm = (typeof QK_NORMS)[number];
 /** Initial temperature of the "temp" variant (x-transformers' cosine-sim attention uses 10). */
 export const DEFAULT_QK_TEMP = 10;
 

@@ -11,7 +11,7 @@ import type { Engine } from "../engine/engine.js";
 import type { Tensor } from "../engine/tensor.js";
 import { batchInOrder, type Batch, type Dataset } from "../data/dataset.js";
 import { CoconutLM } from "../model/coconut.js";
-import { coconutGenerate } from "../model/coconut-generate.js";
+import { coconutGenerate } from "../infer/coconut-generate.js";
 import type { CheckpointConfig } from "./checkpoint.js";
 import type { Phase } from "./loop.js";
 import type { AnswerSpan } from "./talker-phase.js";

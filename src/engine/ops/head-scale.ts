@@ -28,7 +28,7 @@ export function headScale(x: Tensor, logScale: Tensor, heads: number, base: numb
       // d loss / d s_h = Σ dy · y over head h (y already holds the factor exp(s_h)).
       const ds = new Float64Array(heads), yv = y.view();
       for (let i = 0; i < dy.length; i++) ds[Math.floor(i / dh) % heads] += dy[i] * yv[i];
-      const g = e.gradFor(logScale), out = logScale.engine.heap.f32;
+      const g = e.gradFor(logScale), out = e.heap.f32;
       for (let h = 0; h < heads; h++) out[(g.ptr >>> 2) + h] = (g.acc ? out[(g.ptr >>> 2) + h] : 0) + ds[h];
     }
   });
