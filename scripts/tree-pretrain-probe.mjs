@@ -30,50 +30,57 @@ const { values: o } = parseArgs({
     loss: flag("string", "all"), "rope-base": flag("string", "10000"), "attn-scale": flag("string", "1"), "mix-depth3": flag("string", "0"),
     init: flag("string"), "eval-every": flag("string", "250"), threads: flag("string", "1"),
     "qk-norm": flag("string", "paper"), "qk-temp": flag("string", "10"), seed: flag("string", "1"),
+    "route-dropout": flag("string", "0"), "attn-dim": flag("string"), depth: flag("string", "4"),
   },
 });
 if (!o.out) throw new Error("--out DIR is required");
 const engine = await createNodeEngine({ threads: +o.threads, memoryMB: 2048 });
-const splits = generateSplits({ train: +o.trees, val: 500, test: 0 }, { seed: +o.seed, depth: 4, alphabetSize: 15 });
+const splits = generateSplits({ train: +o.trees, val: 500, test: 0 }, { seed: +o.seed, depth: +o.depth, alphabetSize: 15 });
 // Optional curriculum: extra depth-3 trees, whose one branching step is a single parent lookup.
 const extra = +o["mix-depth3"] > 0 ? generateSplit("train", Math.round(+o.trees * +o["mix-depth3"]), { seed: 77, depth: 3, alphabetSize: 15 }) : [];
 const d = +o.d;
 const config = {
-  ...MODEL_PRESETS.small, vocab: TREE_VOCAB.length, layers: +o.layers, dModel: d, attnDim: d, mlpDim: 4 * d, heads: +o.heads,
+  ...MODEL_PRESETS.small, vocab: TREE_VOCAB.length, layers: +o.layers, dModel: d, attnDim: +(o["attn-dim"] ?? d), mlpDim: 4 * d, heads: +o.heads,
   ropeBase: +o["rope-base"], attnScale: +o["attn-scale"], qkNorm: o["qk-norm"], qkTemp: +o["qk-temp"],
 };
 const lm = new TransformerLM(engine, config, new Rng(+o.seed));
 if (o.init) groupToParams(loadCheckpoint(o.init).model, lm.params);
-const seq = 50, val = treeDataset(splits.val);
+const seq = splits.val[0].tokens.length - 1, val = treeDataset(splits.val);
 const phase = lmPhase(engine, lm, { kind: "transformer", experiment: "tree-probe", model: config }, val, seq, "answer");
 const evaluate = phase.evaluate;
 phase.evaluate = () => {
   const metrics = evaluate();
-  const perPosition = routeAccuracy();
-  console.log(`  route-target accuracy (root, branch 1, branch 2, target, end): ${perPosition.map((a) => (100 * a).toFixed(1) + " %").join(", ")}`);
+  const { perPosition, exact } = routeAccuracy();
+  console.log(`  route-target accuracy (root, branches..., target, end): ${perPosition.map((a) => (100 * a).toFixed(1) + " %").join(", ")}; exact ${(100 * exact).toFixed(1)} %`);
   return metrics;
 };
 const settings = {
   steps: +o.steps, batch: +o.batch, seq, lr: +o.lr, minLr: +o.lr / 10, warmup: +o.warmup, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, clip: 1,
   evalEvery: +o["eval-every"], checkpointEvery: 500, logEvery: 100, seed: 2, loss: o.loss,
 };
-runTraining(engine, treeDataset([...splits.train, ...extra]), phase, settings, { outDir: o.out, label: "probe", log: (line) => console.log(line) });
+runTraining(engine, treeDataset([...splits.train, ...extra], +o["route-dropout"]), phase, settings, { outDir: o.out, label: "probe", log: (line) => console.log(line) });
 await engine.close();
 
 /** Accuracy of the argmax at each of the five route targets of the validation trees. */
 function routeAccuracy() {
-  const correct = [0, 0, 0, 0, 0], V = config.vocab;
+  const targets = +o.depth + 1, V = config.vocab;
+  const correct = new Array(targets).fill(0);
+  let exact = 0;
   for (let start = 0; start < val.examples.length; start += 50) {
     const mark = engine.heap.mark();
     const batch = batchInOrder(val, start, 50, seq, "all");
     const logits = lm.logits(batchTensors(engine, batch).inputs).view();
     splits.val.slice(start, start + 50).forEach((ex, b) => {
-      for (let p = 0; p < 5; p++) {
+      let all = true;
+      for (let p = 0; p < targets; p++) {
         const row = logits.subarray((b * seq + ex.routeStart - 1 + p) * V, (b * seq + ex.routeStart + p) * V);
-        if (row.indexOf(Math.max(...row)) === ex.tokens[ex.routeStart + p]) correct[p]++;
+        const right = row.indexOf(Math.max(...row)) === ex.tokens[ex.routeStart + p];
+        if (right) correct[p]++;
+        all &&= right;
       }
+      if (all) exact++;
     });
     engine.heap.release(mark);
   }
-  return correct.map((c) => c / val.examples.length);
+  return { perPosition: correct.map((c) => c / val.examples.length), exact: exact / val.examples.length };
 }

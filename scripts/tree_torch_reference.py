@@ -79,12 +79,15 @@ class RMSNorm(nn.Module):
         return rms(x) * self.weight
 
 
-def causal_attention(q, k, v, scale):
-    """Softmax attention with a causal mask, scale attn_scale/sqrt(dh)."""
+def causal_attention(q, k, v, scale, record=None):
+    """Softmax attention with a causal mask, scale attn_scale/sqrt(dh); record (a list) keeps the probabilities."""
     T = q.shape[-2]
     scores = (q @ k.transpose(-1, -2)) * (scale / math.sqrt(q.shape[-1]))
     scores = scores.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
-    return scores.softmax(-1) @ v
+    probs = scores.softmax(-1)
+    if record is not None:
+        record.append(probs.detach())
+    return probs @ v
 
 
 class Block(nn.Module):
@@ -103,6 +106,7 @@ class Block(nn.Module):
         # "temp": logits g·cos(q, k) with a learnable per-head g = g0·exp(s), s from 0 (no decay).
         self.log_temp = nn.Parameter(torch.zeros(heads)) if qk_norm == "temp" else None
         self.temp0 = qk_temp
+        self.record = None  # a list to append attention probabilities (B, H, T, T) to, when probing
 
     def forward(self, x):
         B, T, D = x.shape
@@ -116,7 +120,7 @@ class Block(nn.Module):
             if self.log_temp is not None:  # rms(q)·rms(k)/dh = cos; attention divides by sqrt(dh)
                 q = q * (self.temp0 * self.log_temp.exp()).view(1, -1, 1, 1) / math.sqrt(q.shape[-1])
         q, k = self.rope(q), self.rope(k)
-        a = causal_attention(q, k, v, self.attn_scale)
+        a = causal_attention(q, k, v, self.attn_scale, self.record)
         x = x + self.proj(a.transpose(1, 2).reshape(B, T, D))
         return x + self.out(F.gelu(self.fc(self.norm2(x))))
 
@@ -176,6 +180,7 @@ def main():
     ap.add_argument("--fresh", action="store_true", help="new trees every batch instead of a fixed set")
     ap.add_argument("--shuffle-edges", action="store_true")
     ap.add_argument("--mask-route", type=float, default=0.0, help="probability of hiding each teacher-forced branch token")
+    ap.add_argument("--probe", action="store_true", help="print attention diagnostics at every evaluation")
     ap.add_argument("--positions", choices=["rope", "learned", "both"], default="rope")
     o = ap.parse_args()
     torch.set_num_threads(o.threads)
@@ -220,6 +225,39 @@ def main():
         right = pred == vdata[:, start:]
         return right.float().mean(0).tolist(), right.all(1).float().mean().item()
 
+    def probe_attention(n=100):
+        """Which parts of the lookup circuit exist: per layer and head, the attention a branch
+        position puts on each later route node's edge occurrence (where it is written as a child),
+        the previous-token head's strength, and entropy at branch positions."""
+        ids = vdata[:n, :-1]
+        for b in model.blocks:
+            b.record = []
+        model.eval()
+        with torch.no_grad():
+            model(ids)
+        model.train()
+        probs = torch.stack([b.record[0] for b in model.blocks])  # (L, B, H, T, T)
+        for b in model.blocks:
+            b.record = None
+        L, B, H = probs.shape[:3]
+        edge_end = start - 5  # edges occupy positions [0, edge_end)
+        child = torch.arange(1, edge_end, 3)  # positions holding a child letter
+        prev = probs[..., child, child - 1].mean(-1).mean(1)  # (L, H)
+        l, h = divmod(int(prev.argmax()), H)
+        lines = [f"    previous-token head: layer {l} head {h}, {100 * prev[l, h]:.0f} % on the parent letter"]
+        route_len = o.depth
+        for j in range(route_len - 2):  # branch positions: input route[j], next route[j + 1]
+            q = start + j
+            for m in range(j + 1, route_len):  # the edge occurrence of route node m (as a child)
+                pos = torch.tensor([int((ids[i, :edge_end] == ids[i, start + m]).nonzero()[0]) for i in range(B)])
+                mass = probs[:, :, :, q, :].permute(1, 3, 0, 2)[torch.arange(B), pos].mean(0)  # (L, H)
+                l, h = divmod(int(mass.argmax()), H)
+                lines.append(f"    branch {j + 1} -> route node {m} edge: best layer {l} head {h} {100 * mass[l, h]:.0f} %, per layer max " + " ".join(f"{100 * x:.0f}" for x in mass.max(1).values.tolist()))
+            p = probs[:, :, :, q, :q + 1]
+            ent = -(p * (p + 1e-12).log()).sum(-1).mean(1)  # (L, H)
+            lines.append(f"    branch {j + 1} entropy (nats) per layer, min over heads: " + " ".join(f"{x:.2f}" for x in ent.min(1).values.tolist()))
+        print("\n".join(lines), flush=True)
+
     print(f"{sum(p.numel() for p in model.parameters())} parameters, {o.trees} trees, seq {T}, route targets at {start - 1}..{T - 1}")
     t0 = time.time()
     order = torch.randperm(len(data)) if data is not None else None
@@ -228,6 +266,8 @@ def main():
         if step % o.eval_every == 0:
             per, exact = evaluate()
             print(f"step {step} ({time.time() - t0:.0f} s): route targets " + ", ".join(f"{100 * a:.1f}" for a in per) + f" %; all of them {100 * exact:.1f} %", flush=True)
+            if o.probe:
+                probe_attention()
         if step == o.steps:
             break
         if o.fresh:
