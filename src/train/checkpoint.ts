@@ -70,7 +70,7 @@ export function recoverCheckpoint(dir: string): void {
   }
   const journal = new Set(CHECKPOINT_FILES.map((name) => `${name}.next`));
   for (const name of readdirSync(dir)) {
-    const base = name.replace(/\.tmp-\d+$/, "");
+    const base = name.replace(/\.tmp-\d+(-\d+)?$/, "");
     if (journal.has(base)) rmSync(join(dir, name), { force: true });
   }
 }
