@@ -80,3 +80,15 @@ test("serve --export may not overwrite the run's own checkpoint", () => {
   refusedUntouched(ROOT, ["serve", "--run", run, "--export", ROOT], /is not a regular file/);
   assert.ok(!existsSync(join(run, "talker", ".jepa-lock")));
 });
+
+test("a folder holding a state.json that is not a checkpoint is not taken for an earlier run, and nothing in it changes", () => {
+  const mine = join(ROOT, "app-state");
+  mkdirSync(mine);
+  writeFileSync(join(mine, "state.json"), '{"theme": "dark"}\n');
+  writeFileSync(join(mine, "config.json.next"), "draft\n");
+  refusedUntouched(ROOT, pretrainArgs(mine, 3), /--out .*app-state is a non-empty folder that is not a 'jepa pretrain' run/);
+  const experiment = join(ROOT, "app-stages");
+  mkdirSync(join(experiment, "pretrain"), { recursive: true });
+  writeFileSync(join(experiment, "pretrain", "state.json"), '{"theme": "dark"}\n');
+  refusedUntouched(ROOT, ["tree", "--preset", "tiny", "--out", experiment, ...FAST], /not a 'jepa tree' run/);
+});

@@ -8,7 +8,7 @@ import type { Engine } from "../engine/engine.js";
 import { Rng } from "../engine/rng.js";
 import { Reasoner } from "../model/reasoner.js";
 import { TransformerLM } from "../model/transformer.js";
-import { hasCheckpoint } from "../train/checkpoint.js";
+import { hasCheckpoint, isCheckpoint } from "../train/checkpoint.js";
 import { lmPhase } from "../train/lm-phase.js";
 import { runTraining, type Phase, type RunResult, type TrainSettings } from "../train/loop.js";
 import { sstPhase } from "../train/sst-phase.js";
@@ -130,7 +130,7 @@ export async function sstCommand(argv: string[]): Promise<void> {
  */
 export async function trainAndReport(command: string, f: FlagValues, out: string, settings: TrainSettings, train: Parameters<typeof runTraining>[1], build: (engine: Engine) => Phase): Promise<void> {
   const inputs = [f.data, f.eval, f.init, f.reasoner].filter((x): x is string => typeof x === "string");
-  const lock = claimOutputDir(out, command, inputs, hasCheckpoint);
+  const lock = claimOutputDir(out, command, inputs, isCheckpoint);
   let result: RunResult;
   try {
     result = await trainWithEngine(command, f, out, settings, train, build);
