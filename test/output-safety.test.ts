@@ -92,3 +92,27 @@ test("a folder holding a state.json that is not a checkpoint is not taken for an
   writeFileSync(join(experiment, "pretrain", "state.json"), '{"theme": "dark"}\n');
   refusedUntouched(ROOT, ["tree", "--preset", "tiny", "--out", experiment, ...FAST], /not a 'jepa tree' run/);
 });
+
+test("an existing file that gsm8k did not write is refused as --out; its own earlier output is replaced", () => {
+  const report = join(ROOT, "report.md");
+  writeFileSync(report, "# results of a week of training\n");
+  // A byte-level tokenizer reads GSM8K's text, which the digits of PRE's cannot.
+  const bytes = join(ROOT, "bpe");
+  jepaOk([...pretrainArgs(bytes, 1), "--tokenizer", "bpe:260"]);
+  const base = ["gsm8k", "--checkpoint", bytes, "--data", GSM8K, "--limit", "1", "--max-tokens", "2", ...FAST];
+  refusedUntouched(ROOT, [...base, "--out", report], /--out .*report\.md already exists and is not a file 'jepa gsm8k' wrote: choose a new file name/);
+  const items = join(ROOT, "items.jsonl");
+  jepaOk([...base, "--out", items]);
+  const first = readFileSync(items, "utf8");
+  assert.match(first, /"question"/);
+  jepaOk([...base, "--out", items]);
+  assert.equal(readFileSync(items, "utf8"), first);
+});
+
+test("serve --export refuses an existing file that is not a bundle", () => {
+  const run = join(ROOT, "export-run");
+  cpSync(PRE, join(run, "talker"), { recursive: true });
+  const notes = join(ROOT, "notes.safetensors");
+  writeFileSync(notes, "not a bundle\n");
+  refusedUntouched(ROOT, ["serve", "--run", run, "--export", notes], /--export .*notes\.safetensors already exists and is not a file 'jepa serve --export' wrote/);
+});
