@@ -80,3 +80,39 @@ test("serve --export may not overwrite the run's own checkpoint", () => {
   refusedUntouched(ROOT, ["serve", "--run", run, "--export", ROOT], /is not a regular file/);
   assert.ok(!existsSync(join(run, "talker", ".jepa-lock")));
 });
+
+test("a folder holding a state.json that is not a checkpoint is not taken for an earlier run, and nothing in it changes", () => {
+  const mine = join(ROOT, "app-state");
+  mkdirSync(mine);
+  writeFileSync(join(mine, "state.json"), '{"theme": "dark"}\n');
+  writeFileSync(join(mine, "config.json.next"), "draft\n");
+  refusedUntouched(ROOT, pretrainArgs(mine, 3), /--out .*app-state is a non-empty folder that is not a 'jepa pretrain' run/);
+  const experiment = join(ROOT, "app-stages");
+  mkdirSync(join(experiment, "pretrain"), { recursive: true });
+  writeFileSync(join(experiment, "pretrain", "state.json"), '{"theme": "dark"}\n');
+  refusedUntouched(ROOT, ["tree", "--preset", "tiny", "--out", experiment, ...FAST], /not a 'jepa tree' run/);
+});
+
+test("an existing file that gsm8k did not write is refused as --out; its own earlier output is replaced", () => {
+  const report = join(ROOT, "report.md");
+  writeFileSync(report, "# results of a week of training\n");
+  // A byte-level tokenizer reads GSM8K's text, which the digits of PRE's cannot.
+  const bytes = join(ROOT, "bpe");
+  jepaOk([...pretrainArgs(bytes, 1), "--tokenizer", "bpe:260"]);
+  const base = ["gsm8k", "--checkpoint", bytes, "--data", GSM8K, "--limit", "1", "--max-tokens", "2", ...FAST];
+  refusedUntouched(ROOT, [...base, "--out", report], /--out .*report\.md already exists and is not a file 'jepa gsm8k' wrote: choose a new file name/);
+  const items = join(ROOT, "items.jsonl");
+  jepaOk([...base, "--out", items]);
+  const first = readFileSync(items, "utf8");
+  assert.match(first, /"question"/);
+  jepaOk([...base, "--out", items]);
+  assert.equal(readFileSync(items, "utf8"), first);
+});
+
+test("serve --export refuses an existing file that is not a bundle", () => {
+  const run = join(ROOT, "export-run");
+  cpSync(PRE, join(run, "talker"), { recursive: true });
+  const notes = join(ROOT, "notes.safetensors");
+  writeFileSync(notes, "not a bundle\n");
+  refusedUntouched(ROOT, ["serve", "--run", run, "--export", notes], /--export .*notes\.safetensors already exists and is not a file 'jepa serve --export' wrote/);
+});

@@ -92,6 +92,8 @@ test("--export writes one bundle that reads back to the same checkpoint; a modif
   assert.deepEqual(bundle.config, disk.config);
   sameGroup(bundle.model, disk.model);
   sameGroup(bundle.ema, disk.ema);
+  const again = jepa(["serve", "--export", file, "--run", run]);
+  assert.equal(again.status, 0, `exporting again over its own bundle: ${again.stderr}`);
   bytes[bytes.length - 5] ^= 1;
   await assert.rejects(parseBundle(bytes, "b"), { message: "b is truncated or modified (checksum mismatch)" });
   const plain = serializeSafetensors([{ name: "w", dtype: "F32", shape: [1], data: new Float32Array(1) }]);

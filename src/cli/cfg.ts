@@ -7,7 +7,7 @@ import { headline, writeCfgReport } from "../experiments/cfg-report.js";
 import type { PhaseSchedule } from "../experiments/tree-config.js";
 import { preset } from "../model/presets.js";
 import { join } from "node:path";
-import { hasCheckpoint } from "../train/checkpoint.js";
+import { isCheckpoint } from "../train/checkpoint.js";
 import { intFlag, parseFlags } from "./args.js";
 import { claimOutputDir } from "./output-guard.js";
 
@@ -47,7 +47,7 @@ export async function cfgCommand(argv: string[]): Promise<void> {
   const threads = intFlag(f.threads, "threads", availableParallelism(), 1, 256);
   const memoryMB = intFlag(f.memory, "memory", p.memoryMB, 256, 4096);
   const outDir = f.out ?? `runs/cfg-${p.name}`;
-  claimOutputDir(outDir, "cfg", [], (dir) => hasCheckpoint(join(dir, "pretrain")));
+  claimOutputDir(outDir, "cfg", [], (dir) => isCheckpoint(join(dir, "pretrain")));
   const results = await runCfgExperiment(() => createNodeEngine({ threads, memoryMB }), { preset: p, seed, outDir, log: (line) => console.error(line) });
   writeCfgReport(results, outDir, `jepa cfg ${argv.join(" ")}`.trim());
   const h = headline(results);

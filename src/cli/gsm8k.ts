@@ -24,6 +24,7 @@ import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
 import { checkOutputFile } from "./output-guard.js";
+import { isGsm8kItemsFile } from "./own-outputs.js";
 import { checkpointFromFlag, engineOptionsFromFlags, requireFlag, tokenizerFromConfig, transformerConfigFrom, type FlagValues } from "./train-flags.js";
 import { refuseUnusedTensors } from "./unused-tensors.js";
 
@@ -55,7 +56,8 @@ flags:
   --top-k K          sample among the K likeliest tokens (default: all)
   --seed N           sampling seed (default 0)
   --samples N        print N problems with their outputs (default 3)
-  --out FILE         write every problem's output and scores as JSON Lines
+  --out FILE         write every problem's output and scores as JSON Lines (an existing FILE
+                     is replaced only if \`jepa gsm8k --out\` wrote it)
   --threads N        threads (default: all cores)
   --memory MB        engine memory to reserve (default 2048)
   --json             print the accuracies as one JSON object on the last stdout line`;
@@ -80,7 +82,7 @@ export async function gsm8kCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, "gsm8k");
   const dir = requireFlag(f, "checkpoint", "gsm8k");
   // Checked before the evaluation, so that a bad --out loses no results.
-  if (typeof f.out === "string") checkOutputFile(f.out, [dir, f.data, f.fewshot].filter((x): x is string => typeof x === "string"), "out");
+  if (typeof f.out === "string") checkOutputFile(f.out, [dir, f.data, f.fewshot].filter((x): x is string => typeof x === "string"), "out", "gsm8k", isGsm8kItemsFile);
   const plan = planFromFlags(f);
   const ckpt = checkpointFromFlag(dir, "checkpoint", ["transformer", "talker"]);
   const tokenizer = await tokenizerFromConfig(ckpt.config.tokenizer, dir);

@@ -1,8 +1,9 @@
 /**
  * Output paths that would lose data are refused before any work, with one line: an output
  * that is one of the command's inputs (or holds one), a path inside a checkpoint, a file where
- * a folder is wanted (or the reverse), and a non-empty folder that is not a run of the same
- * command. A folder a command accepts is marked as its run (`.jepa-run`).
+ * a folder is wanted (or the reverse), a non-empty folder that is not a run of the same
+ * command, and an existing file that the same command did not write. A folder a command
+ * accepts is marked as its run (`.jepa-run`).
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
@@ -45,12 +46,19 @@ export function markOutputDir(out: string, command: string): void {
   if (markedCommand(out) !== command) writeFileAtomic(join(out, RUN_MARKER), JSON.stringify({ command }) + "\n");
 }
 
-/** Checks an output file: not a folder, not an input, not inside a checkpoint. */
-export function checkOutputFile(file: string, inputs: string[], flag: string): void {
+/**
+ * Checks an output file: not a folder, not an input, not inside a checkpoint, and, if it
+ * exists, an earlier output of the same command (`isOwnOutput`), which may be replaced; any
+ * other existing file (a report, someone's data) is refused rather than overwritten.
+ */
+export function checkOutputFile(file: string, inputs: string[], flag: string, command: string, isOwnOutput: (file: string) => boolean): void {
   const what = `--${flag} ${file}`;
   if (existsSync(file) && !statSync(file).isFile()) throw new UsageError(`${what} is not a regular file (a folder?): name a file to write`);
   if (!existsSync(dirname(resolve(file)))) throw new UsageError(`${what}: the folder ${dirname(file)} does not exist`);
   checkNotInputOrCheckpoint(file, inputs, what);
+  if (existsSync(file) && statSync(file).size > 0 && !isOwnOutput(file)) {
+    throw new UsageError(`${what} already exists and is not a file 'jepa ${command}' wrote: choose a new file name (or remove the file first)`);
+  }
 }
 
 function checkNotInputOrCheckpoint(out: string, inputs: string[], what: string): void {

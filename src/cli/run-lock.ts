@@ -15,6 +15,8 @@ export const LOCK_FILE = ".jepa-lock";
 export interface RunLock {
   /** Removes the lock file, if it is still this process's. */
   release(): void;
+  /** The topmost folder that taking the lock created (dir or an ancestor), or null if dir existed. */
+  created: string | null;
 }
 
 interface Owner {
@@ -26,13 +28,13 @@ interface Owner {
 /** Takes the lock of dir (created if needed) for `command`, or throws a UsageError naming the owner. */
 export function lockRunDir(dir: string, command: string): RunLock {
   refuseLockedAncestor(dir);
-  mkdirSync(dir, { recursive: true });
+  const created = mkdirSync(dir, { recursive: true }) ?? null;
   const path = join(dir, LOCK_FILE);
   const mine = JSON.stringify({ pid: process.pid, host: hostname(), command, since: new Date().toISOString() }) + "\n";
   // More than one round: taking over a stale lock is followed by another try.
   for (let round = 0; round < 3; round++) {
     if (linkFresh(path, mine)) {
-      const lock = { release: () => releaseIfMine(path, mine) };
+      const lock = { release: () => releaseIfMine(path, mine), created };
       process.once("exit", lock.release);
       return lock;
     }

@@ -12,6 +12,7 @@ import { writeFileAtomic } from "../train/atomic.js";
 import { intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
 import { checkOutputFile } from "./output-guard.js";
+import { isBundleFile } from "./own-outputs.js";
 import { createPageServer } from "./page-server.js";
 import { checkpointFromFlag } from "./train-flags.js";
 
@@ -27,7 +28,8 @@ flags:
   --run DIR       the tree run to serve (default runs/tree-quick, written by \`jepa tree\`)
   --port N        port on 127.0.0.1 (default 5173; 0 = any free port)
   --export FILE   write DIR/talker as one bundle file (a .safetensors with both models, the EMA
-                  target and the config) that the page can open, then exit`;
+                  target and the config) that the page can open, then exit; an existing FILE
+                  is replaced only if it is such a bundle`;
 
 const FLAGS = { run: { type: "string" }, port: { type: "string" }, export: { type: "string" } } as const;
 
@@ -75,7 +77,7 @@ async function serveUntilStopped(runDir: string, port: number): Promise<void> {
 
 async function exportBundle(runDir: string, file: string): Promise<void> {
   const dir = join(runDir, "talker");
-  checkOutputFile(file, [dir], "export");
+  checkOutputFile(file, [dir], "export", "serve --export", isBundleFile);
   const ckpt = checkpointFromFlag(dir, "run", ["talker"]);
   treeModelSpec(ckpt.config, dir);
   const bytes = await serializeBundle({ config: ckpt.config, state: ckpt.state, model: ckpt.model, ema: ckpt.ema });

@@ -3,18 +3,18 @@
  * the shared run-and-report step every training command ends with (the Talker is in
  * talker-command.ts).
  */
-import { existsSync, rmSync } from "node:fs";
 import { createNodeEngine } from "../engine/node.js";
 import type { Engine } from "../engine/engine.js";
 import { Rng } from "../engine/rng.js";
 import { Reasoner } from "../model/reasoner.js";
 import { TransformerLM } from "../model/transformer.js";
-import { hasCheckpoint } from "../train/checkpoint.js";
+import { hasCheckpoint, isCheckpoint } from "../train/checkpoint.js";
 import { lmPhase } from "../train/lm-phase.js";
 import { runTraining, type Phase, type RunResult, type TrainSettings } from "../train/loop.js";
 import { sstPhase } from "../train/sst-phase.js";
 import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
+import { removeFailedRun } from "./failed-run.js";
 import { claimOutputDir } from "./output-guard.js";
 import {
   checkpointFromFlag, engineOptionsFromFlags, loadTrainData, MODEL_FLAGS, MODEL_FLAGS_HELP, modelConfigFromFlags, rejectModelFlags,
@@ -125,12 +125,25 @@ export async function sstCommand(argv: string[]): Promise<void> {
 /**
  * Starts the engine, builds the phase, trains (resuming when --out holds this run), and prints
  * the summary. --out is checked and locked first (see output-guard.ts); a run that fails
- * before its first checkpoint removes the --out it created.
+ * before its first checkpoint removes what it wrote, and the --out folder if it created it and
+ * nothing else is in it (see failed-run.ts).
  */
 export async function trainAndReport(command: string, f: FlagValues, out: string, settings: TrainSettings, train: Parameters<typeof runTraining>[1], build: (engine: Engine) => Phase): Promise<void> {
-  const created = !existsSync(out);
   const inputs = [f.data, f.eval, f.init, f.reasoner].filter((x): x is string => typeof x === "string");
-  const lock = claimOutputDir(out, command, inputs, hasCheckpoint);
+  const lock = claimOutputDir(out, command, inputs, isCheckpoint);
+  let result: RunResult;
+  try {
+    result = await trainWithEngine(command, f, out, settings, train, build);
+  } catch (err) {
+    if (lock.created !== null && !hasCheckpoint(out)) removeFailedRun(out, lock);
+    throw err;
+  } finally {
+    lock.release();
+  }
+  printRunSummary(command, out, settings, result, f.json === true);
+}
+
+async function trainWithEngine(command: string, f: FlagValues, out: string, settings: TrainSettings, train: Parameters<typeof runTraining>[1], build: (engine: Engine) => Phase): Promise<RunResult> {
   const engine = await createNodeEngine(engineOptionsFromFlags(f));
   // The loop never yields to the event loop, so Ctrl+C kills at once: say with the first line what to do then.
   let hinted = false;
@@ -139,17 +152,11 @@ export async function trainAndReport(command: string, f: FlagValues, out: string
     if (!hinted) console.error(`${command}: if stopped (Ctrl+C), rerun the same command to resume from the last checkpoint in ${out}`);
     hinted = true;
   };
-  let result: RunResult;
   try {
-    result = runTraining(engine, train, build(engine), settings, { outDir: out, label: command, log });
-  } catch (err) {
-    if (created && existsSync(out) && !hasCheckpoint(out)) rmSync(out, { recursive: true, force: true });
-    throw err;
+    return runTraining(engine, train, build(engine), settings, { outDir: out, label: command, log });
   } finally {
     await engine.close();
-    lock.release();
   }
-  printRunSummary(command, out, settings, result, f.json === true);
 }
 
 function printRunSummary(command: string, out: string, settings: TrainSettings, r: RunResult, json: boolean): void {

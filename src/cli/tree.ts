@@ -6,7 +6,7 @@ import { runTreeExperiment } from "../experiments/tree.js";
 import { headline, writeTreeReport } from "../experiments/tree-report.js";
 import { preset } from "../model/presets.js";
 import { join } from "node:path";
-import { hasCheckpoint } from "../train/checkpoint.js";
+import { isCheckpoint } from "../train/checkpoint.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { claimOutputDir } from "./output-guard.js";
 import { qkNormFromFlags } from "./train-flags.js";
@@ -62,7 +62,7 @@ export async function treeCommand(argv: string[]): Promise<void> {
   const seed = intFlag(f.seed, "seed", 1, 0, 2 ** 31 - 1);
   const outDir = f.out ?? `runs/tree-${p.name}`;
   // A run from before folders were marked is recognised by its first stage's checkpoint.
-  claimOutputDir(outDir, "tree", [], (dir) => hasCheckpoint(join(dir, "pretrain")));
+  claimOutputDir(outDir, "tree", [], (dir) => isCheckpoint(join(dir, "pretrain")));
   const engine = await createNodeEngine({ threads: intFlag(f.threads, "threads", availableParallelism(), 1, 256), memoryMB: intFlag(f.memory, "memory", 3072, 256, 4096) });
   try {
     const results = runTreeExperiment(engine, { preset: p, seed, outDir, kSweep: !f["no-k-sweep"], log: (line) => console.error(line) });

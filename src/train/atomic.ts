@@ -5,9 +5,8 @@ import { dirname } from "node:path";
 /** Writes data to path through a temporary file in the same directory, then renames it. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
+  const { fd, tmp } = openFreshTemp(path);
   try {
-    const fd = openSync(tmp, "w");
     try {
       const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
       let offset = 0;
@@ -20,5 +19,20 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/**
+ * Creates `<path>.tmp-<pid>` exclusively (or `.tmp-<pid>-N` when that name is taken), so that a
+ * file someone else keeps under such a name is neither truncated nor removed.
+ */
+function openFreshTemp(path: string): { fd: number; tmp: string } {
+  for (let n = 0; ; n++) {
+    const tmp = n === 0 ? `${path}.tmp-${process.pid}` : `${path}.tmp-${process.pid}-${n}`;
+    try {
+      return { fd: openSync(tmp, "wx"), tmp };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || n >= 100) throw err;
+    }
   }
 }

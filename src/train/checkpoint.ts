@@ -59,6 +59,20 @@ export function hasCheckpoint(dir: string): boolean {
 }
 
 /**
+ * Whether dir holds a checkpoint that loads (reads only). A bare state.json is not enough: that
+ * name is common, and a folder taken for a run is written into.
+ */
+export function isCheckpoint(dir: string): boolean {
+  if (!hasCheckpoint(dir)) return false;
+  try {
+    loadCheckpoint(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Finishes a save that reached its commit point, or deletes the journal files of one that did
  * not. Only the owner of dir may call it: it renames and removes files a live save is writing.
  */
@@ -70,7 +84,7 @@ export function recoverCheckpoint(dir: string): void {
   }
   const journal = new Set(CHECKPOINT_FILES.map((name) => `${name}.next`));
   for (const name of readdirSync(dir)) {
-    const base = name.replace(/\.tmp-\d+$/, "");
+    const base = name.replace(/\.tmp-\d+(-\d+)?$/, "");
     if (journal.has(base)) rmSync(join(dir, name), { force: true });
   }
 }
