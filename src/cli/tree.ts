@@ -8,8 +8,9 @@ import { preset } from "../model/presets.js";
 import { join } from "node:path";
 import { isCheckpoint } from "../train/checkpoint.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
+import { UsageError } from "./errors.js";
 import { claimOutputDir } from "./output-guard.js";
-import { qkNormFromFlags } from "./train-flags.js";
+import { stackSizesFromFlags } from "./train-flags.js";
 
 /** Help text of `jepa tree`. */
 export const TREE_HELP = `usage: jepa tree [flags]
@@ -29,6 +30,9 @@ flags:
   --qk-norm KIND    the Reasoner's QK-Norm: paper (RMS per head, the preset default), temp
                     (a learnable per-head temperature, logits g·cos(q, k)) or none
   --qk-temp X       initial temperature g of --qk-norm temp (default 10)
+  --d-model N, --layers N, --heads N, --attn-dim N, --mlp-dim N
+                    the Reasoner's sizes (default: the preset's; head dimension = attn-dim / heads)
+  --pretrain-loss L all (the paper's: every position) or route (the route positions only)
   --route-dropout P pretraining hides each teacher-forced branch input with probability P
                     (default 0, the paper's teacher forcing; see docs/tree-recipe.md)
   --no-k-sweep      skip the k = 1…6 sweep
@@ -45,6 +49,12 @@ const FLAGS = {
   "qk-norm": { type: "string" },
   "qk-temp": { type: "string" },
   "route-dropout": { type: "string" },
+  "d-model": { type: "string" },
+  layers: { type: "string" },
+  heads: { type: "string" },
+  "attn-dim": { type: "string" },
+  "mlp-dim": { type: "string" },
+  "pretrain-loss": { type: "string" },
   "no-k-sweep": { type: "boolean" },
   threads: { type: "string" },
   memory: { type: "string" },
@@ -56,9 +66,10 @@ export async function treeCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, "tree");
   const base = preset(TREE_PRESETS, f.preset ?? "quick", "tree");
   const depth = intFlag(f.depth, "depth", base.depth, 2, 4);
-  const reasoner = { ...base.reasoner, ...qkNormFromFlags(f["qk-norm"], f["qk-temp"], base.reasoner) };
+  const reasoner = stackSizesFromFlags(f, base.reasoner);
+  const pretrainLoss = pretrainLossFromFlag(f["pretrain-loss"], base.pretrainLoss);
   const routeDropout = floatFlag(f["route-dropout"], "route-dropout", base.routeDropout, { min: 0, max: 1, maxExclusive: true });
-  const p = { ...base, depth, reasoner, routeDropout, shuffleEdges: f["shuffle-edges"] ?? base.shuffleEdges, alphabetSize: Math.max(base.alphabetSize, 2 ** depth - 1) };
+  const p = { ...base, depth, reasoner, routeDropout, pretrainLoss, shuffleEdges: f["shuffle-edges"] ?? base.shuffleEdges, alphabetSize: Math.max(base.alphabetSize, 2 ** depth - 1) };
   const seed = intFlag(f.seed, "seed", 1, 0, 2 ** 31 - 1);
   const outDir = f.out ?? `runs/tree-${p.name}`;
   // A run from before folders were marked is recognised by its first stage's checkpoint.
@@ -74,4 +85,12 @@ export async function treeCommand(argv: string[]): Promise<void> {
   } finally {
     await engine.close();
   }
+}
+
+/** --pretrain-loss: "all" positions or the "route" only (the preset's when absent). */
+function pretrainLossFromFlag(value: string | undefined, base: "all" | "answer"): "all" | "answer" {
+  if (value === undefined) return base;
+  if (value === "all") return "all";
+  if (value === "route") return "answer";
+  throw new UsageError(`--pretrain-loss must be all or route, got '${value}'`);
 }

@@ -27,6 +27,8 @@ export interface TreePreset {
   evalEvery: number;
   /** Pretraining only: probability of hiding each teacher-forced branch input (0: the paper's). */
   routeDropout: number;
+  /** Pretraining loss positions: "all" (the paper's) or "answer" (the route only, like SST). */
+  pretrainLoss: "all" | "answer";
 }
 
 const quick: TreePreset = {
@@ -46,6 +48,7 @@ const quick: TreePreset = {
   kSweep: { ks: [1, 2, 3, 4, 5, 6], steps: 80, evalEvery: 20, evalTrees: 200 },
   evalEvery: 200,
   routeDropout: 0,
+  pretrainLoss: "all",
 };
 
 /** A smoke test of the whole pipeline in seconds; it learns next to nothing. */

@@ -95,7 +95,7 @@ function markdown(r: TreeResults, command: string, figures: string[]): string {
     "",
     "| phase | steps | lr | seconds |",
     "|---|---|---|---|",
-    `| pretrain (loss on all positions) | ${p.pretrain.steps} | ${p.pretrain.lr} | ${(r.seconds.pretrain ?? 0).toFixed(0)} |`,
+    `| pretrain (loss on ${p.pretrainLoss === "all" ? "all positions, as in the paper" : "the route positions"}${p.routeDropout > 0 ? `, route dropout ${p.routeDropout}` : ""}) | ${p.pretrain.steps} | ${p.pretrain.lr} | ${(r.seconds.pretrain ?? 0).toFixed(0)} |`,
     `| baseline T (loss on route positions) | ${p.baseline.steps} | ${p.baseline.lr} | ${(r.seconds.baseline ?? 0).toFixed(0)} |`,
     `| SST (route positions, k ${p.sst.k}, EMA ${p.sst.momentum}) | ${p.sst.steps} | ${p.sst.lr} | ${(r.seconds.sst ?? 0).toFixed(0)} |`,
     `| Mono-Talker (${p.talkerTraining.latents} latents) | ${p.talkerTraining.steps} | ${p.talkerTraining.lr} | ${(r.seconds.talker ?? 0).toFixed(0)} |`,

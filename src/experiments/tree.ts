@@ -86,7 +86,7 @@ export function runTreeExperiment(engine: Engine, o: TreeRunOptions): TreeResult
   const config = { ...p.reasoner, vocab: TREE_VOCAB.length };
 
   const reasoner = new Reasoner(engine, config, new Rng(seed));
-  timed("pretrain", () => runTraining(engine, treeDataset(splits.train, p.routeDropout), lmPhase(engine, reasoner.lm, { kind: "transformer", experiment: "tree", role: "pretrain", model: config }, val, seq, "answer"), settings(p.pretrain, "all", 1), run("pretrain")));
+  timed("pretrain", () => runTraining(engine, treeDataset(splits.train, p.routeDropout), lmPhase(engine, reasoner.lm, { kind: "transformer", experiment: "tree", role: "pretrain", model: config }, val, seq, "answer"), settings(p.pretrain, p.pretrainLoss, 1), run("pretrain")));
   const pretrained = paramsToGroup(reasoner.lm.params);
   // Snapshot the pretrained weights: the baseline and the k sweep start from them.
   const snapshot = new Map([...pretrained].map(([k, v]) => [k, { shape: v.shape, data: v.data.slice() }]));
