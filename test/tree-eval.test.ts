@@ -184,7 +184,7 @@ test("bad runs and flags: one clear line, and a user's file is never replaced", 
     jepaFails(["tree", "eval", ...args, ...FAST], pattern);
   }
   const mine = write("mine.jsonl", ["{\"a\": 1}"]);
-  jepaFails(["tree", "eval", "--run", run, "--data", data, "--out", mine, ...FAST], /mine\.jsonl exists and is not an earlier output of 'jepa tree eval'/);
+  jepaFails(["tree", "eval", "--run", run, "--data", data, "--out", mine, ...FAST], /mine\.jsonl already exists and is not a file 'jepa tree eval' wrote/);
   assert.equal(readFileSync(mine, "utf8"), "{\"a\": 1}\n");
   const help = jepa(["tree", "eval", "--help"]);
   assert.equal(help.status, 0);

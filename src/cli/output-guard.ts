@@ -61,26 +61,6 @@ export function checkOutputFile(file: string, inputs: string[], flag: string, co
   }
 }
 
-/**
- * Checks an output file that may be replaced only when it is the command's own earlier output
- * (or empty): `isOwn` recognises that output from the file's text, so a user's file is never lost.
- */
-export function checkReplaceableOutputFile(file: string, inputs: string[], flag: string, command: string, isOwn: (text: string) => boolean): void {
-  checkOutputFile(file, inputs, flag);
-  if (!existsSync(file) || statSync(file).size === 0) return;
-  if (!isOwn(readFileSync(file, "utf8"))) throw new UsageError(`--${flag} ${file} exists and is not an earlier output of 'jepa ${command}': choose a new file, or remove it first`);
-}
-
-/** The command whose run a folder is marked as ("" for an unreadable mark), or null when it is unmarked. */
-export function markedCommand(dir: string): string | null {
-  try {
-    const marker = JSON.parse(readFileSync(join(dir, RUN_MARKER), "utf8")) as { command?: unknown };
-    return typeof marker.command === "string" ? marker.command : "";
-  } catch {
-    return null;
-  }
-}
-
 function checkNotInputOrCheckpoint(out: string, inputs: string[], what: string): void {
   const real = realOrPlanned(out);
   for (const input of inputs) {
@@ -101,4 +81,14 @@ function realOrPlanned(p: string): string {
   if (existsSync(full)) return realpathSync(full);
   const parent = dirname(full);
   return parent === full ? full : join(realOrPlanned(parent), basename(full));
+}
+
+/** The command whose run a folder is marked as ("" for an unreadable mark), or null when it is unmarked. */
+export function markedCommand(dir: string): string | null {
+  try {
+    const marker = JSON.parse(readFileSync(join(dir, RUN_MARKER), "utf8")) as { command?: unknown };
+    return typeof marker.command === "string" ? marker.command : "";
+  } catch {
+    return null;
+  }
 }

@@ -12,7 +12,8 @@ import { writeFileAtomic } from "../train/atomic.js";
 import { hasCheckpoint } from "../train/checkpoint.js";
 import { intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
-import { checkReplaceableOutputFile, markedCommand } from "./output-guard.js";
+import { checkOutputFile, markedCommand } from "./output-guard.js";
+import { isTreeEvalFile, TREE_EVAL_MARK } from "./own-outputs.js";
 import { engineOptionsFromFlags, requireFlag } from "./train-flags.js";
 
 /** Help text of `jepa tree eval`. */
@@ -44,9 +45,6 @@ flags:
 const s = { type: "string" } as const;
 const FLAGS = { run: s, data: s, count: s, seed: s, "shuffle-edges": { type: "boolean" }, out: s, threads: s, memory: s, json: { type: "boolean" } } as const;
 
-/** Marks each line of --out, so that a later run recognises its own output and never replaces a user's file. */
-const WRITTEN_BY = "jepa tree eval";
-
 /** The trees to score, and where they came from. */
 interface TreeSource {
   examples: TreeExample[];
@@ -66,7 +64,7 @@ export async function treeEvalCommand(argv: string[]): Promise<void> {
   }
   checkRunDir(dir);
   // Checked before the evaluation, so that a bad --out loses no work.
-  if (f.out !== undefined) checkReplaceableOutputFile(f.out, [dir, ...(data === undefined ? [] : [data])], "out", "tree eval", isOwnOutput);
+  if (f.out !== undefined) checkOutputFile(f.out, [dir, ...(data === undefined ? [] : [data])], "out", "tree eval", isTreeEvalFile);
   const run = readTreeRun(dir);
   const source = data !== undefined ? treesFromFile(data, run) : freshSource(run, f.count, f.seed, f["shuffle-edges"] === true);
   const engine = await createNodeEngine(engineOptionsFromFlags(f));
@@ -110,17 +108,6 @@ function freshSource(run: TreeRunFiles, countFlag: string | undefined, seedFlag:
   return { examples, lines: null, describe: `${count} fresh trees (seed ${seed}, ${order})`, json: { fresh: { count, seed, shuffle_edges: shuffleEdges } } };
 }
 
-/** Whether text is what --out writes: JSON Lines, each line marked as this command's. */
-function isOwnOutput(text: string): boolean {
-  return text.split("\n").filter((l) => l.trim() !== "").every((line) => {
-    try {
-      return (JSON.parse(line) as { written_by?: unknown }).written_by === WRITTEN_BY;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** One JSON line per tree: its text with the correct route, and each model's route. */
 function predictionLines(source: TreeSource, r: ModelsEval): string {
   const routeOf = (tokens: number[], len: number) => decodeTree(tokens.slice(0, len));
@@ -129,7 +116,7 @@ function predictionLines(source: TreeSource, r: ModelsEval): string {
     const reasoner = routeOf(r.reasoner.tokens[i], len);
     const coupled = r.coupled ? routeOf(r.coupled.tokens[i], len) : null;
     return JSON.stringify({
-      written_by: WRITTEN_BY, tree: i, ...(source.lines ? { line: source.lines[i] } : {}), text: ex.text, route: truth,
+      ...TREE_EVAL_MARK, tree: i, ...(source.lines ? { line: source.lines[i] } : {}), text: ex.text, route: truth,
       reasoner, reasoner_exact: reasoner === truth, coupled, coupled_exact: coupled === null ? null : coupled === truth,
     }) + "\n";
   }).join("");
