@@ -9,7 +9,7 @@ import { evaluateModels, type ModelsEval, type RouteScores } from "../experiment
 import { freshTrees, GENERALISATION_TREES, runKeys, runSplits } from "../experiments/tree-generalisation.js";
 import { loadTreeRunModels, readTreeRun, type TreeRunFiles } from "../experiments/tree-run.js";
 import { writeFileAtomic } from "../train/atomic.js";
-import { hasCheckpoint } from "../train/checkpoint.js";
+import { isCheckpoint } from "../train/checkpoint.js";
 import { intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
 import { checkOutputFile, markedCommand } from "./output-guard.js";
@@ -86,7 +86,7 @@ function checkRunDir(dir: string): void {
   const marked = markedCommand(dir);
   if (marked && marked !== "tree") throw new UsageError(`--run ${dir} holds a 'jepa ${marked}' run, not a 'jepa tree' one`);
   // A run from before folders were marked is recognised by its checkpoints.
-  if (!marked && !hasCheckpoint(join(dir, "pretrain")) && !hasCheckpoint(join(dir, "talker"))) throw new UsageError(`--run ${dir} is not a 'jepa tree' run (no run mark, no tree checkpoints)`);
+  if (!marked && !isCheckpoint(join(dir, "pretrain")) && !isCheckpoint(join(dir, "talker"))) throw new UsageError(`--run ${dir} is not a 'jepa tree' run (no run mark, no tree checkpoints)`);
 }
 
 function treesFromFile(path: string, run: TreeRunFiles): TreeSource {
