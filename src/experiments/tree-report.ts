@@ -119,7 +119,7 @@ function generalisationSection(r: TreeResults): string[] {
   return [
     "## Generalisation",
     "",
-    `The same checkpoints on ${g.count} fresh trees each, drawn from a seed stream no split uses (seed ${g.seed}) and excluding every problem of the training, validation and test splits in any edge order. \`jepa tree eval --run DIR --count ${g.count} --seed ${g.seed}\` (with \`--shuffle-edges\` for the first row) scores the same trees again.`,
+    `The same checkpoints on ${g.count} fresh trees each, drawn from a seed stream no split uses (seed ${g.seed}) and excluding every problem of the training, validation and test splits in any edge order. \`jepa tree eval --run DIR --count ${g.count} --seed ${g.seed}\` (with \`--shuffle-edges\` for the rows in random edge order) scores the same trees again.`,
     "",
     "| trees | exact match, JEPA-Reasoner + Mono-Talker | exact match, T | per position, JEPA-Reasoner |",
     "|---|---|---|---|",
