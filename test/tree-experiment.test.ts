@@ -1,8 +1,9 @@
 // The tree-search pipeline end to end at a toy size: every phase runs, the report and figures
-// are written, error containment holds, and a second run resumes from the checkpoints.
+// are written, error containment holds, the generalisation figures are reported, and a second
+// run resumes from the checkpoints without scoring anything it finished again.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,10 +43,33 @@ test("the whole pipeline runs, writes its report, and resumes to the same result
   assert.ok(lines.some((l) => /pretrain step 30\/30/.test(l)), "progress lines are printed");
   const metrics = JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8"));
   assert.equal(metrics.headline.test_trees, 60);
+  // Generalisation: both models on fresh trees, shuffled and in level order, in the report and metrics.json.
+  const g = first.generalisation;
+  assert.equal(g.count, 60);
+  for (const set of [g.shuffled, g.fresh]) {
+    assert.equal(set.reasoner.count, 60);
+    assert.equal(set.coupled?.perPosition.length, 4);
+  }
+  assert.match(report, /## Generalisation[\s\S]*fresh, edges in random order \(60\)[\s\S]*fresh, edges in level order as in training \(60\)/);
+  assert.deepEqual(metrics.generalisation, JSON.parse(JSON.stringify(g)));
+  assert.equal(metrics.headline.fresh_reasoner_exact, g.fresh.reasoner.exact);
 
-  // Every phase is complete, so a second run only reloads the checkpoints: same numbers.
-  const second = runTreeExperiment(engine, { preset: TOY, seed: 3, outDir: dir, kSweep: false, log: () => undefined });
+  // Every phase is complete, so a second run only reloads the checkpoints: same numbers, and the
+  // generalisation figures are read back, not scored again.
+  const resumed: string[] = [];
+  const second = runTreeExperiment(engine, { preset: TOY, seed: 3, outDir: dir, kSweep: false, log: (l) => resumed.push(l) });
   assert.deepEqual(headline({ ...second, kSweep: null, seconds: {} }), headline({ ...first, kSweep: null, seconds: {} }));
+  assert.deepEqual(second.generalisation, first.generalisation);
+  assert.ok(resumed.some((l) => /generalisation: scored before/.test(l)), "the finished generalisation stage ran again");
+  assert.ok(!resumed.some((l) => /generalisation: \d+ fresh trees/.test(l)));
+  // The cache is keyed by the checkpoints: once the Talker's save differs, the stage scores again.
+  const cache = join(dir, "generalisation.json");
+  const saved = JSON.parse(readFileSync(cache, "utf8"));
+  writeFileSync(cache, JSON.stringify({ ...saved, key: saved.key.replace(/"checkpoints":\["[0-9a-f]/, '"checkpoints":["x') }));
+  const again: string[] = [];
+  const third = runTreeExperiment(engine, { preset: TOY, seed: 3, outDir: dir, kSweep: false, log: (l) => again.push(l) });
+  assert.ok(again.some((l) => /generalisation: 60 fresh trees/.test(l)), "a stale cache was trusted");
+  assert.deepEqual(third.generalisation, first.generalisation);
 });
 
 test("jepa tree on the command line: --json headline, report, and clear errors", () => {
@@ -54,7 +78,7 @@ test("jepa tree on the command line: --json headline, report, and clear errors",
   const run = spawnSync(process.execPath, [bin, "tree", "--preset", "tiny", "--out", out, "--threads", "1", "--memory", "512", "--no-k-sweep", "--json"], { encoding: "utf8" });
   assert.equal(run.status, 0, run.stderr);
   const last = JSON.parse(run.stdout.trim().split("\n").pop()!);
-  for (const key of ["reasoner_exact", "coupled_exact", "plane_rank_percent", "correct_major", "containment_identical"]) assert.ok(key in last, `--json lacks ${key}`);
+  for (const key of ["reasoner_exact", "coupled_exact", "fresh_reasoner_exact", "shuffled_reasoner_exact", "plane_rank_percent", "correct_major", "containment_identical"]) assert.ok(key in last, `--json lacks ${key}`);
   assert.ok(existsSync(join(out, "report.md")));
   for (const [args, message] of [
     [["--preset", "huge"], /unknown tree preset 'huge'/],

@@ -9,6 +9,7 @@ import { inspectCommand, INSPECT_HELP } from "./inspect.js";
 import { serveCommand, SERVE_HELP } from "./serve.js";
 import { talkerCommand, TALKER_HELP } from "./talker-command.js";
 import { treeCommand, TREE_HELP } from "./tree.js";
+import { treeEvalCommand, TREE_EVAL_HELP } from "./tree-eval.js";
 import { baselineCommand, BASELINE_HELP, pretrainCommand, PRETRAIN_HELP, sstCommand, SST_HELP } from "./train-commands.js";
 
 const HELP = `usage: jepa <command> [flags]
@@ -16,7 +17,8 @@ const HELP = `usage: jepa <command> [flags]
 JEPA-Reasoner in TypeScript: decoupled latent reasoning on a WebAssembly SIMD engine.
 
 commands:
-  tree      the tree-search experiment end to end, with its report (the main job)
+  tree      the tree-search experiment end to end, with its report (the main job);
+            \`jepa tree eval\` scores a finished run on other trees
   cfg       the CFG robustness experiment: token and latent noise against T and a COCONUT-style C
   arith     the GSM8K-style comparison at CPU scale (word problems, T vs JEPA-Reasoner, Talker ablation)
   pretrain  phase 1: train a Transformer LM with cross-entropy
@@ -31,8 +33,15 @@ commands:
 
 Run \`jepa <command> --help\` for a command's flags.`;
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
-  tree: { run: treeCommand, help: TREE_HELP },
+/** A command: what runs it, its help, and its subcommands (`jepa tree eval`). */
+interface Command {
+  run: (argv: string[]) => Promise<void>;
+  help: string;
+  sub?: Record<string, Command>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  tree: { run: treeCommand, help: TREE_HELP, sub: { eval: { run: treeEvalCommand, help: TREE_EVAL_HELP } } },
   cfg: { run: cfgCommand, help: CFG_HELP },
   arith: { run: arithCommand, help: ARITH_HELP },
   pretrain: { run: pretrainCommand, help: PRETRAIN_HELP },
@@ -54,13 +63,15 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   try {
-    const command = COMMANDS[name];
-    if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(", ")})`);
-    if (rest.includes("--help") || rest.includes("-h")) {
+    const top = COMMANDS[name];
+    if (!top) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(", ")})`);
+    const sub = rest.length > 0 ? top.sub?.[rest[0]] : undefined;
+    const [command, args] = sub ? [sub, rest.slice(1)] : [top, rest];
+    if (args.includes("--help") || args.includes("-h")) {
       console.log(command.help);
       return;
     }
-    await command.run(rest);
+    await command.run(args);
     process.exit(0);
   } catch (err) {
     process.exit(reportError(err));

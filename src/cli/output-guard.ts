@@ -83,7 +83,8 @@ function realOrPlanned(p: string): string {
   return parent === full ? full : join(realOrPlanned(parent), basename(full));
 }
 
-function markedCommand(dir: string): string | null {
+/** The command whose run a folder is marked as ("" for an unreadable mark), or null when it is unmarked. */
+export function markedCommand(dir: string): string | null {
   try {
     const marker = JSON.parse(readFileSync(join(dir, RUN_MARKER), "utf8")) as { command?: unknown };
     return typeof marker.command === "string" ? marker.command : "";

@@ -9,6 +9,9 @@ import { BUNDLE_FORMAT } from "../train/bundle.js";
 /** The fields every line of a `jepa gsm8k --out` file holds. */
 const ITEM_FIELDS = ["question", "gold", "output", "strictCorrect", "flexibleCorrect"];
 
+/** The mark on every line of a `jepa tree eval --out` file. */
+export const TREE_EVAL_MARK = { written_by: "jepa tree eval" } as const;
+
 /** Largest safetensors header read when looking for the bundle mark (a bundle's is a few kB). */
 const MAX_HEADER_BYTES = 64 << 20;
 
@@ -20,6 +23,16 @@ export function isGsm8kItemsFile(path: string): boolean {
       const item = JSON.parse(line) as unknown;
       return typeof item === "object" && item !== null && ITEM_FIELDS.every((k) => k in item);
     });
+  } catch {
+    return false;
+  }
+}
+
+/** Whether path is a JSON Lines file of `jepa tree eval --out` rows: every line an object with the mark. */
+export function isTreeEvalFile(path: string): boolean {
+  try {
+    const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
+    return lines.length > 0 && lines.every((line) => (JSON.parse(line) as { written_by?: unknown } | null)?.written_by === TREE_EVAL_MARK.written_by);
   } catch {
     return false;
   }

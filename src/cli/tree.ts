@@ -18,7 +18,8 @@ export const TREE_HELP = `usage: jepa tree [flags]
 Tree-search routing (the paper's first experiment): pretrain the Reasoner, train the coupled
 baseline, SST on route positions, train the Mono-Talker on route latents, evaluate both on
 held-out trees, run the mixed-latent analysis, the PCA figure, the error-containment check
-and the k sweep, and write report.md, SVG figures and metrics.json to --out.
+and the k sweep, score both on fresh trees (generalisation), and write report.md, SVG figures
+and metrics.json to --out. \`jepa tree eval --help\`: scoring a finished run on other trees.
 
 flags:
   --preset NAME     quick (default; about 20 min on 2 cores), cpu (longer, larger), paper (Table 2

@@ -21,7 +21,7 @@ export interface JsonlDataset {
 
 /** Parses JSONL text; `tokenizer` fixes the vocabulary for text lines (else it is built from them). */
 export function parseJsonlDataset(text: string, source: string, options: { vocab?: number; tokenizer?: Tokenizer } = {}): JsonlDataset {
-  const rows = parseLines(text, source);
+  const rows = jsonlRows(text, source);
   checkOneKind(rows, source);
   const texts = textsOf(rows);
   const tokenizer: Tokenizer | null = texts ? options.tokenizer ?? CharTokenizer.fromTexts(texts) : null;
@@ -40,7 +40,7 @@ export function parseJsonlDataset(text: string, source: string, options: { vocab
 
 /** The "text" of every line of JSONL text, or null when no line holds text: what a tokenizer is built from. */
 export function jsonlTexts(text: string, source: string): string[] | null {
-  return textsOf(parseLines(text, source));
+  return textsOf(jsonlRows(text, source));
 }
 
 /** The text of a JSONL file's bytes; bytes that are not UTF-8 are refused with the line they are on. */
@@ -63,16 +63,17 @@ export function decodeUtf8Lines(bytes: Uint8Array, source: string): string {
   }
 }
 
-type Row = { value: Record<string, unknown>; line: number };
+/** One JSONL line read as an object, with its 1-based line number. */
+export type JsonlRow = { value: Record<string, unknown>; line: number };
 
 /** The texts of the rows ("" for a row without one), or null when none holds text. */
-function textsOf(rows: Row[]): string[] | null {
+function textsOf(rows: JsonlRow[]): string[] | null {
   return rows.some((r) => typeof r.value.text === "string") ? rows.map((r) => String(r.value.text ?? "")) : null;
 }
 
-/** The non-blank lines as objects; at least one. */
-function parseLines(text: string, source: string): Row[] {
-  const rows: Row[] = [];
+/** The non-blank lines of JSONL text as objects with their line numbers; at least one. */
+export function jsonlRows(text: string, source: string): JsonlRow[] {
+  const rows: JsonlRow[] = [];
   text.split("\n").forEach((raw, i) => {
     if (raw.trim() === "") return;
     let value: unknown;
@@ -89,7 +90,7 @@ function parseLines(text: string, source: string): Row[] {
 }
 
 /** Refuses a row with both "text" and "tokens", and a file mixing the two kinds of row. */
-function checkOneKind(rows: Row[], source: string): void {
+function checkOneKind(rows: JsonlRow[], source: string): void {
   const both = rows.find((r) => "text" in r.value && "tokens" in r.value);
   if (both) throw new Error(`${source}:${both.line}: has both "text" and "tokens"; give one`);
   const first = rows.find((r) => "text" in r.value || "tokens" in r.value);

@@ -14,6 +14,7 @@
  * Split disjointness: each split draws from its own seed stream (FNV-1a hash of
  * `${seed}/${split}`), and `treeKey` names a problem independently of edge order, so
  * `excludeKeys` (or `generateSplits`) can drop any val/test problem that also occurs in train.
+ * The "fresh" stream belongs to no split: generalisation checks draw unseen trees from it.
  */
 import { Rng } from "../engine/rng.js";
 
@@ -195,6 +196,8 @@ export function exampleFromText(text: string): TreeExample {
 
 /** A dataset split. */
 export type TreeSplit = "train" | "val" | "test";
+/** A seed stream: a split, or "fresh", which no split draws from (trees for generalisation checks). */
+export type TreeStream = TreeSplit | "fresh";
 
 /** Options of generateSplit. */
 export interface SplitOptions extends TreeOptions {
@@ -204,14 +207,14 @@ export interface SplitOptions extends TreeOptions {
 }
 
 /** Seed of a split's own stream: FNV-1a of `${seed}/${split}`, so splits never share a stream. */
-export function splitSeed(seed: number, split: TreeSplit): number {
+export function splitSeed(seed: number, split: TreeStream): number {
   let h = 0x811c9dc5;
   for (const ch of `${seed}/${split}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
   return h;
 }
 
 /** `count` examples of one split, deterministic in (seed, split, options). */
-export function generateSplit(split: TreeSplit, count: number, options: SplitOptions): TreeExample[] {
+export function generateSplit(split: TreeStream, count: number, options: SplitOptions): TreeExample[] {
   if (!Number.isInteger(count) || count < 0) throw new Error(`generateSplit: count must be a non-negative integer, got ${count}`);
   const rng = new Rng(splitSeed(options.seed, split));
   const out: TreeExample[] = [];

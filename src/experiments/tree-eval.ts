@@ -80,3 +80,25 @@ export function evaluateCoupled(engine: Engine, lm: TransformerLM, examples: rea
   }
   return { scores: scoreRoutes(examples, tokens), tokens };
 }
+
+/** A run's models: the JEPA-Reasoner with its Mono-Talker, and the coupled T when there is one. */
+export interface TreeModels {
+  reasoner: Reasoner;
+  talker: MonoTalker;
+  coupled: TransformerLM | null;
+}
+
+/** Routes and scores of both models on the same trees (coupled: null when the run has no T). */
+export interface ModelsEval {
+  reasoner: { scores: RouteScores; tokens: number[][] };
+  coupled: { scores: RouteScores; tokens: number[][] } | null;
+}
+
+/** Scores both models of a run on `examples` (trees of the run's depth, so prompts share a length). */
+export function evaluateModels(engine: Engine, models: TreeModels, examples: readonly TreeExample[]): ModelsEval {
+  const r = evaluateReasoner(engine, models.reasoner, models.talker, examples);
+  return {
+    reasoner: { scores: r.scores, tokens: r.tokens },
+    coupled: models.coupled ? evaluateCoupled(engine, models.coupled, examples) : null,
+  };
+}

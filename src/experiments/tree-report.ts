@@ -13,9 +13,12 @@ export const PAPER_TREE = { exact: 0.9987, planeTopPercent: 1.72, correctMajor: 
 /** The headline numbers, as printed with --json and stored in metrics.json. */
 export function headline(r: TreeResults): Record<string, number | string | boolean> {
   const m = r.mixed[0].overall;
+  const g = r.generalisation;
   return {
     preset: r.preset.name, seed: r.seed,
     reasoner_exact: r.reasoner.exact, coupled_exact: r.coupled.exact, test_trees: r.reasoner.count,
+    fresh_reasoner_exact: g.fresh.reasoner.exact, fresh_coupled_exact: g.fresh.coupled?.exact ?? NaN,
+    shuffled_reasoner_exact: g.shuffled.reasoner.exact, shuffled_coupled_exact: g.shuffled.coupled?.exact ?? NaN,
     plane_rank_percent: 100 * m.meanPercentileRank, correct_major: m.correctMajorRate,
     containment_identical: r.containment.identicalChains === r.containment.trees && r.containment.identicalAnalysis,
     seconds: Math.round(Object.values(r.seconds).reduce((a, b) => a + b, 0)),
@@ -69,6 +72,7 @@ function markdown(r: TreeResults, command: string, figures: string[]): string {
     "",
     `Per route position (JEPA-Reasoner / T): ${r.reasoner.perPosition.map((a, i) => `route[${i}] ${pct(a, 1)} / ${pct(r.coupled.perPosition[i], 1)}`).join("; ")}.`,
     "",
+    ...generalisationSection(r),
     "## Mixed latents",
     "",
     "Each branching latent (the chain latent that predicts route[i], i ≥ 1) is fitted by least squares on the plane spanned by the embeddings of the current node's two children: r ≈ α·E[correct] + β·E[other]. The plane is ranked by how much of ‖r‖² it explains among all pairs of the candidate tokens (ties count half; 0 % is the best plane).",
@@ -105,6 +109,25 @@ function markdown(r: TreeResults, command: string, figures: string[]): string {
     "",
   ];
   return lines.join("\n");
+}
+
+/** The Generalisation section: both models on fresh trees, beside the held-out split. */
+function generalisationSection(r: TreeResults): string[] {
+  const g = r.generalisation;
+  const row = (name: string, s: { reasoner: { exact: number; perPosition: number[] }; coupled: { exact: number; perPosition: number[] } | null }) =>
+    `| ${name} | **${pct(s.reasoner.exact)}** | ${s.coupled ? pct(s.coupled.exact) : "–"} | ${s.reasoner.perPosition.map((a) => pct(a, 1)).join(", ")} |`;
+  return [
+    "## Generalisation",
+    "",
+    `The same checkpoints on ${g.count} fresh trees each, drawn from a seed stream no split uses (seed ${g.seed}) and excluding every problem of the training, validation and test splits in any edge order. \`jepa tree eval --run DIR --count ${g.count} --seed ${g.seed}\` (with \`--shuffle-edges\` for the rows in random edge order) scores the same trees again.`,
+    "",
+    "| trees | exact match, JEPA-Reasoner + Mono-Talker | exact match, T | per position, JEPA-Reasoner |",
+    "|---|---|---|---|",
+    row(`held-out test split (${r.reasoner.count})`, { reasoner: r.reasoner, coupled: r.coupled }),
+    row(`fresh, edges in random order (${g.count})`, g.shuffled),
+    row(`fresh, edges in ${r.preset.shuffleEdges ? "random" : "level"} order as in training (${g.count})`, g.fresh),
+    "",
+  ];
 }
 
 /** How the Reasoner's report names its QK-Norm variant. */

@@ -1,7 +1,8 @@
 /**
  * The tree-search experiment end to end: pretrain the Reasoner (loss on all positions), train
  * the coupled baseline T further on the route, SST the Reasoner on route positions, train the
- * Mono-Talker on route latents, evaluate both on held-out trees, and run the analyses.
+ * Mono-Talker on route latents, evaluate both on held-out trees and on fresh ones
+ * (generalisation), and run the analyses.
  * Every phase checkpoints into its own directory under outDir, so a killed run resumes.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -23,6 +24,7 @@ import { mixedLatents, pcaFigure, type MixedLatentReport } from "./tree-analysis
 import type { PhaseSchedule, TreePreset } from "./tree-config.js";
 import { checkContainment, type ContainmentReport } from "./tree-containment.js";
 import { evaluateCoupled, evaluateReasoner, type RouteScores } from "./tree-eval.js";
+import { runDataOf, runGeneralisation, type GeneralisationReport } from "./tree-generalisation.js";
 import { runKSweep, type KSweepResult } from "./tree-ksweep.js";
 
 /** What a run is asked to do. */
@@ -40,6 +42,8 @@ export interface TreeResults {
   seed: number;
   reasoner: RouteScores;
   coupled: RouteScores;
+  /** Both models on fresh trees, with shuffled and with the run's edge order. */
+  generalisation: GeneralisationReport;
   mixed: MixedLatentReport[];
   pcaExplained: number[];
   containment: ContainmentReport;
@@ -107,6 +111,7 @@ export function runTreeExperiment(engine: Engine, o: TreeRunOptions): TreeResult
   const rEval = timed("eval_reasoner", () => evaluateReasoner(engine, reasoner, talker, splits.test));
   const tEval = timed("eval_coupled", () => evaluateCoupled(engine, coupled, splits.test));
   log(`exact match: JEPA-Reasoner ${(100 * rEval.scores.exact).toFixed(2)} %, coupled Transformer ${(100 * tEval.scores.exact).toFixed(2)} %`);
+  const generalisation = timed("generalisation", () => runGeneralisation(engine, { reasoner, talker, coupled }, runDataOf(p, seed), splits, o.outDir, log));
 
   const D = config.dModel;
   const letters = used.filter((id) => /^[A-Z]$/.test(TREE_VOCAB[id]));
@@ -127,7 +132,7 @@ export function runTreeExperiment(engine: Engine, o: TreeRunOptions): TreeResult
     kSweep = timed("k_sweep", () => runKSweep(engine, p, snapshot, train, probe, used, settings(p.sst, "answer", 6), join(o.outDir, "k-sweep"), log));
   }
   return {
-    preset: p, seed, reasoner: rEval.scores, coupled: tEval.scores, mixed, pcaExplained: pcaOut.explained, containment, kSweep, seconds, figures,
+    preset: p, seed, reasoner: rEval.scores, coupled: tEval.scores, generalisation, mixed, pcaExplained: pcaOut.explained, containment, kSweep, seconds, figures,
     parameters: { reasoner: reasoner.lm.params.count(), talker: talker.params.count() },
   };
 }
