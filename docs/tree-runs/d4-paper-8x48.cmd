@@ -1,0 +1,1 @@
+node scripts/tree-pretrain-probe.mjs --out /tmp/runs/d4-paper-8x48 --d 64 --depth 4 --batch 64 --steps 4000 --warmup 50 --eval-every 250 --loss answer --lr 2e-3 --trees 100000 --qk-norm paper --attn-dim 384 --heads 8
