@@ -1,5 +1,6 @@
 /** The `jepa` command line: dispatches to one subcommand. */
 import { arithCommand, ARITH_HELP } from "./arith.js";
+import { applyBackendFlag, BACKEND_HELP } from "./backend-flag.js";
 import { benchCommand, BENCH_HELP } from "./bench.js";
 import { cfgCommand, CFG_HELP } from "./cfg.js";
 import { reportError, UsageError } from "./errors.js";
@@ -29,6 +30,7 @@ commands:
   bench     measure training and inference speed on the standard workload
   serve     the browser page: run a trained tree model and watch its latent reasoning
 
+Every command takes --backend wasm|native|auto (how matrix products run; default auto).
 Run \`jepa <command> --help\` for a command's flags.`;
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string }> = {
@@ -57,10 +59,10 @@ export async function main(argv: string[]): Promise<void> {
     const command = COMMANDS[name];
     if (!command) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(", ")})`);
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(command.help);
+      console.log(command.help + BACKEND_HELP);
       return;
     }
-    await command.run(rest);
+    await command.run(applyBackendFlag(rest));
     process.exit(0);
   } catch (err) {
     process.exit(reportError(err));
