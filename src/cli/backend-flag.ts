@@ -4,7 +4,7 @@ import { UsageError } from "./errors.js";
 
 /** The line added to every command's help. */
 export const BACKEND_HELP = `
-  --backend B       matrix products on wasm, native (OpenBLAS) or auto (native where installed; default)`;
+  --backend B        matrix products on wasm, native (OpenBLAS) or auto (native where installed; default)`;
 
 /**
  * Removes --backend from argv and makes it the default of every engine the command starts;
