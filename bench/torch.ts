@@ -21,8 +21,8 @@ export interface TorchResult {
  */
 const HANDICAPS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
 
-/** This process's environment without the OpenBLAS handicaps. */
-function referenceEnv(): NodeJS.ProcessEnv {
+/** This process's environment without the OpenBLAS handicaps, for the reference's process only. */
+export function referenceEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of HANDICAPS) delete env[name];
   return env;

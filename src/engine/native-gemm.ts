@@ -28,5 +28,7 @@ export function nativeGemm(blas: OpenBlas, pool: KernelPool, heap: Heap): Gemm {
         base + p.a + g * strideA * 4, lda, base + p.b + g * strideB * 4, ldb, beta, base + p.c + g * strideC * 4, n);
     }
   };
-  return { backend: "native", detail: `OpenBLAS (${blas.config})`, run: (p) => pool.timed("sgemm (OpenBLAS)", () => run(p)) };
+  // e.g. "OpenBLAS 0.3.21, SkylakeX kernels": the version, then the kernel set it chose for this CPU.
+  const detail = `${blas.config.split(" ").slice(0, 2).join(" ")}, ${blas.corename} kernels`;
+  return { backend: "native", detail, run: (p) => pool.timed("sgemm (OpenBLAS)", () => run(p)) };
 }
