@@ -8,6 +8,7 @@ import { createNodeEngine } from "../src/engine/node.js";
 import { runLatentWorkloads } from "./latent.js";
 import { measureMatmul, runMatmulBench } from "./matmul.js";
 import { runStandardWorkload } from "./standard.js";
+import { measureTreeStep } from "./tree-step.js";
 
 /** What to measure, and with what. */
 export interface BackendRunOptions {
@@ -19,6 +20,8 @@ export interface BackendRunOptions {
   latent: boolean;
   profile: boolean;
   matmulTable: boolean;
+  /** Also time a pretraining step of the tree experiment's quick preset. */
+  tree: boolean;
   /** Report the peak RSS: only meaningful for the first engine of the process (it never falls). */
   rss: boolean;
 }
@@ -40,6 +43,10 @@ export async function runBackend(backend: BackendName, o: BackendRunOptions, log
     r[`matmul_1024_gflops_${o.threads}t`] = round(measureMatmul(engine, SQUARE, 2), 1);
     if (o.matmulTable) runMatmulBench(engine, 1, log);
     if (o.latent) Object.assign(r, latentFigures(engine, o, log));
+    if (o.tree) {
+      r.tree_quick_step_ms = round(measureTreeStep(engine, o.steps, o.warmup), 1);
+      log(`  ${backend}: tree quick preset, pretraining step ${r.tree_quick_step_ms} ms`);
+    }
     if (o.profile) r.profile = profileStep(engine, log);
     if (o.single && o.threads > 1) Object.assign(r, await singleThread(backend, o, main.trainTokS, log));
   } finally {

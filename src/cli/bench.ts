@@ -28,6 +28,7 @@ flags:
   --no-latent     skip the SST-step and latent-rollout workloads
   --profile       print where the time of a training step goes, per kernel
   --matmul        print GFLOP/s of every transpose combination and of a step's products
+  --tree          also time a pretraining step of the tree experiment's quick preset
   --memory MB     engine memory to reserve (default 2048)
   --json          print one JSON object as the last stdout line`;
 
@@ -40,6 +41,7 @@ const FLAGS = {
   "no-latent": { type: "boolean" },
   profile: { type: "boolean" },
   matmul: { type: "boolean" },
+  tree: { type: "boolean" },
   memory: { type: "string" },
   json: { type: "boolean" },
 } as const;
@@ -52,7 +54,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const warmup = intFlag(f.warmup, "warmup", 3, 0, 10_000);
   const memoryMB = intFlag(f.memory, "memory", 2048, 64, 4096);
   const log = (line: string) => console.error(line);
-  const options = { threads, steps, warmup, memoryMB, single: !f["no-single"], latent: !f["no-latent"], profile: !!f.profile, matmulTable: !!f.matmul };
+  const options = { threads, steps, warmup, memoryMB, single: !f["no-single"], latent: !f["no-latent"], profile: !!f.profile, matmulTable: !!f.matmul, tree: !!f.tree };
   const result: Record<string, unknown> = { workload: "vocab512-d256-L4-H4-mlp1024-b16x128-adamw", threads, steps, warmup };
 
   const backends: Record<string, Record<string, unknown>> = {};
@@ -102,6 +104,7 @@ function printSummary(r: Record<string, unknown>, log: (s: string) => void): voi
     log(`  inference  ${b.infer_tok_s} tok/s` + (b.train_vs_torch ? `; against PyTorch: x${b.train_vs_torch} train, x${b.infer_vs_torch} inference` : ""));
     log(`  matmul     1024³: ${b[`matmul_1024_gflops_${t}t`]} GFLOP/s on ${t} threads` + (b.matmul_1024_gflops_1t ? `, ${b.matmul_1024_gflops_1t} on 1` : ""));
     if (b.sst_tok_s) log(`  SST step   ${b.sst_tok_s} tok/s; rollout ${b.rollout_latents_s_cached} latents/s with the KV cache, ${b.rollout_latents_s_recompute} recomputing (x${b.rollout_cache_speedup})`);
+    if (b.tree_quick_step_ms) log(`  tree       quick preset pretraining step ${b.tree_quick_step_ms} ms`);
     if (b.peak_rss_mb) log(`  memory     peak RSS ${b.peak_rss_mb} MB` + (b.peak_rss_vs_torch ? ` (x${b.peak_rss_vs_torch} PyTorch's)` : ""));
   }
   if (torch?.train_tok_s) {
