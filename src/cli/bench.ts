@@ -100,9 +100,10 @@ function printSummary(r: Record<string, unknown>, log: (s: string) => void): voi
   log("");
   for (const [name, b] of Object.entries(r.backends as Record<string, Record<string, unknown>>)) {
     log(`${name} (${b.detail})`);
-    log(`  train      ${b.train_tok_s} tok/s (${t} threads)` + (b.train_tok_s_1t ? `, ${b.train_tok_s_1t} tok/s on 1 thread (x${b.train_scaling})` : ""));
+    const on = `${t} thread${t === 1 ? "" : "s"}`;
+    log(`  train      ${b.train_tok_s} tok/s (${on})` + (t > 1 && b.train_tok_s_1t ? `, ${b.train_tok_s_1t} tok/s on 1 thread (x${b.train_scaling})` : ""));
     log(`  inference  ${b.infer_tok_s} tok/s` + (b.train_vs_torch ? `; against PyTorch: x${b.train_vs_torch} train, x${b.infer_vs_torch} inference` : ""));
-    log(`  matmul     1024³: ${b[`matmul_1024_gflops_${t}t`]} GFLOP/s on ${t} threads` + (b.matmul_1024_gflops_1t ? `, ${b.matmul_1024_gflops_1t} on 1` : ""));
+    log(`  matmul     1024³: ${b[`matmul_1024_gflops_${t}t`]} GFLOP/s on ${on}` + (t > 1 && b.matmul_1024_gflops_1t ? `, ${b.matmul_1024_gflops_1t} on 1` : ""));
     if (b.sst_tok_s) log(`  SST step   ${b.sst_tok_s} tok/s; rollout ${b.rollout_latents_s_cached} latents/s with the KV cache, ${b.rollout_latents_s_recompute} recomputing (x${b.rollout_cache_speedup})`);
     if (b.tree_quick_step_ms) log(`  tree       quick preset pretraining step ${b.tree_quick_step_ms} ms`);
     if (b.peak_rss_mb) log(`  memory     peak RSS ${b.peak_rss_mb} MB` + (b.peak_rss_vs_torch ? ` (x${b.peak_rss_vs_torch} PyTorch's)` : ""));
