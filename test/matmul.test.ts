@@ -150,6 +150,22 @@ for (const backend of await testBackends()) {
       }
     });
 
+    test("without accumulate, C is overwritten even where it held NaN (arena memory is not cleared)", () => {
+      const { heap, gemm } = two;
+      const mark = heap.mark();
+      try {
+        const [m, n, k] = [33, 20, 17];
+        const a = heap.allocArena(m * k * 4), b = heap.allocArena(k * n * 4), c = heap.allocArena(m * n * 4);
+        heap.f32.fill(1, a >> 2, (a >> 2) + m * k);
+        heap.f32.fill(2, b >> 2, (b >> 2) + k * n);
+        heap.f32.fill(Number.NaN, c >> 2, (c >> 2) + m * n);
+        gemm.run({ a, b, c, m, n, k });
+        assert.ok(heap.f32.subarray(c >> 2, (c >> 2) + m * n).every((v) => v === 2 * k));
+      } finally {
+        heap.release(mark);
+      }
+    });
+
     test("matmul rejects invalid arguments with clear errors", () => {
       const { gemm, heap } = two;
       const matmul = (p: MatmulParams) => gemm.run(p);

@@ -23,7 +23,7 @@ export interface NodeEngineOptions {
   threads?: number;
   /** Size of the shared memory in MB; default 2048 (reserved, touched only as used). */
   memoryMB?: number;
-  /** Matrix-product backend; default: defaultBackend() (the CLI's --backend, $JEPA_BACKEND, else wasm). */
+  /** Matrix-product backend; default: nodeDefaultBackend() (the CLI's --backend, $JEPA_BACKEND, else wasm). */
   backend?: BackendChoice;
 }
 
