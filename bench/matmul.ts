@@ -1,7 +1,6 @@
 /** Matrix-product throughput: 1024³ and the products of a training step of the standard workload. */
+import type { Engine } from "../src/engine/engine.js";
 import type { Heap } from "../src/engine/heap.js";
-import { matmul } from "../src/engine/matmul.js";
-import type { KernelPool } from "../src/engine/pool.js";
 
 /** One product to time: C (m×n) = op(A)·op(B), `batch` times (default 1). */
 export interface MatmulShape {
@@ -34,9 +33,10 @@ export const MATMUL_BENCH_SHAPES: readonly NamedMatmulShape[] = [
   { name: "attn 64×(128×64×128)", m: 128, n: 64, k: 128, batch: 64 },
 ];
 
-/** GFLOP/s of C = op(A)·op(B) for the given shape, median of repeated runs. */
-export function measureMatmul(pool: KernelPool, heap: Heap, shape: MatmulShape, seconds = 1): number {
+/** GFLOP/s of C = op(A)·op(B) for the given shape on the engine's backend, median of repeated runs. */
+export function measureMatmul(engine: Engine, shape: MatmulShape, seconds = 1): number {
   const { m, n, k } = shape;
+  const heap = engine.heap;
   const batch = shape.batch ?? 1;
   const mark = heap.mark();
   try {
@@ -44,12 +44,12 @@ export function measureMatmul(pool: KernelPool, heap: Heap, shape: MatmulShape, 
     const b = fillRandom(heap, batch * k * n);
     const c = heap.allocArena(batch * m * n * 4);
     const params = { a, b, c, m, n, k, transA: shape.transA, transB: shape.transB, batch };
-    matmul(pool, heap, params); // warm-up: compiles tiers, touches pages
+    engine.matmul(params); // warm-up: compiles tiers, touches pages
     const times: number[] = [];
     const deadline = performance.now() + seconds * 1000;
     while (times.length < 3 || (performance.now() < deadline && times.length < 1000)) {
       const t0 = performance.now();
-      matmul(pool, heap, params);
+      engine.matmul(params);
       times.push(performance.now() - t0);
     }
     times.sort((x, y) => x - y);
@@ -60,12 +60,12 @@ export function measureMatmul(pool: KernelPool, heap: Heap, shape: MatmulShape, 
   }
 }
 
-/** Prints GFLOP/s of every benchmark shape on the given pool. */
-export function runMatmulBench(pool: KernelPool, heap: Heap, seconds = 1, log: (line: string) => void = console.log): void {
-  log(`matmul, ${pool.threads} thread${pool.threads === 1 ? "" : "s"}`);
+/** Prints GFLOP/s of every benchmark shape on the engine's backend. */
+export function runMatmulBench(engine: Engine, seconds = 1, log: (line: string) => void = console.log): void {
+  log(`matmul on ${engine.gemm.detail}, ${engine.threads} thread${engine.threads === 1 ? "" : "s"}`);
   log(`${"product".padEnd(24)} ${"m×n×k".padEnd(16)} ${"op".padEnd(5)} GFLOP/s`);
   for (const s of MATMUL_BENCH_SHAPES) {
-    const gflops = measureMatmul(pool, heap, s, seconds);
+    const gflops = measureMatmul(engine, s, seconds);
     const op = `${s.transA ? "T" : "N"}${s.transB ? "T" : "N"}`;
     log(`${s.name.padEnd(24)} ${`${s.m}×${s.n}×${s.k}`.padEnd(16)} ${op.padEnd(5)} ${gflops.toFixed(1).padStart(7)}`);
   }

@@ -9,6 +9,23 @@ export interface TorchResult {
   threads: number;
   torch_version: string;
   attention: string;
+  /** OpenBLAS's kernel set in that process (null when torch does not use OpenBLAS). */
+  openblas_core: string | null;
+  peak_rss_mb: number;
+}
+
+/**
+ * Settings that hold OpenBLAS below its best on this CPU (a machine may set OPENBLAS_CORETYPE
+ * to Haswell, i.e. 256-bit kernels on an AVX-512 core): removed for the reference only, so it
+ * is measured at its best.
+ */
+const HANDICAPS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
+
+/** This process's environment without the OpenBLAS handicaps, for the reference's process only. */
+export function referenceEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of HANDICAPS) delete env[name];
+  return env;
 }
 
 const SCRIPT = fileURLToPath(new URL("../../bench/torch_reference.py", import.meta.url));
@@ -34,6 +51,7 @@ export function runTorchReference(threads: number, steps: number, warmup: number
   const run = spawnSync(python, [SCRIPT, "--threads", String(threads), "--steps", String(steps), "--warmup", String(warmup)], {
     encoding: "utf8",
     timeout: 15 * 60_000,
+    env: referenceEnv(),
   });
   const last = run.stdout?.trim().split("\n").pop() ?? "";
   if (run.status !== 0) return { error: `PyTorch reference failed: ${(run.stderr || last).trim().split("\n").pop()}` };

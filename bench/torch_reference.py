@@ -14,7 +14,7 @@ global grad-norm clipping 1.0.
 Usage: /usr/bin/python3 bench/torch_reference.py [--threads 2] [--steps 10] [--warmup 3]
 The last stdout line is one JSON object:
   {"train_tok_s":..., "infer_tok_s":..., "threads":..., "torch_version":"...",
-   "attention":"sdpa|explicit", "steps":..., ...}
+   "attention":"sdpa|explicit", "steps":..., "openblas_core":"SkylakeX", "peak_rss_mb":..., ...}
 """
 import argparse
 import json
@@ -128,6 +128,28 @@ def blas_library():
         return "unknown"
 
 
+def openblas_core():
+    """The kernel set OpenBLAS chose for this CPU (e.g. SkylakeX), asked of the loaded library."""
+    try:
+        import ctypes
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if "openblas" in line.lower()})
+        for path in libs:
+            fn = getattr(ctypes.CDLL(path), "openblas_get_corename", None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode().strip()
+    except (OSError, AttributeError):
+        pass
+    return None
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process in MB (Linux reports ru_maxrss in KB)."""
+    import resource
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def main():
     args = ARGS
     torch.set_num_threads(args.threads)
@@ -177,7 +199,8 @@ def main():
     infer_med = statistics.median(infer_times)
     print(f"torch {torch.__version__}, threads {args.threads}, attention "
           f"{'sdpa' if HAS_SDPA else 'explicit'}; train step {train_med * 1e3:.1f} ms, "
-          f"forward {infer_med * 1e3:.1f} ms, final loss {loss:.4f}, blas {blas_library()}", file=sys.stderr)
+          f"forward {infer_med * 1e3:.1f} ms, final loss {loss:.4f}, blas {blas_library()} "
+          f"({openblas_core() or 'core unknown'})", file=sys.stderr)
     print(json.dumps({
         "train_tok_s": round(ntok / train_med, 1),
         "infer_tok_s": round(ntok / infer_med, 1),
@@ -190,6 +213,8 @@ def main():
         "infer_ms": round(infer_med * 1e3, 3),
         "tokens_per_step": ntok,
         "blas": blas_library(),
+        "openblas_core": openblas_core(),
+        "peak_rss_mb": peak_rss_mb(),
     }))
 
 

@@ -9,11 +9,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { testBackends } from "./helpers/backends.js";
 
 const BIN = fileURLToPath(new URL("../../bin/jepa.js", import.meta.url));
 const DATA = fileURLToPath(new URL("../../test/fixtures/sort-digits.jsonl", import.meta.url));
 const ROOT = mkdtempSync(join(tmpdir(), "jepa-cli-"));
 const FAST = ["--threads", "1", "--memory", "256"];
+const BACKENDS = await testBackends();
 
 after(() => rmSync(ROOT, { recursive: true, force: true }));
 
@@ -40,10 +42,15 @@ function ok(args: string[]): Record<string, unknown> {
 function fails(args: string[], pattern: RegExp): void {
   const r = jepa(args);
   assert.notEqual(r.status, 0, `jepa ${args.join(" ")} should fail`);
-  const lines = r.stderr.trim().split("\n");
+  const lines = errorLines(r.stderr);
   assert.equal(lines.length, 1, `expected one error line, got:\n${r.stderr}`);
   assert.match(lines[0], /^jepa: error: /);
   assert.match(lines[0], pattern);
+}
+
+/** stderr's lines without the note a machine lacking the native backend prints once. */
+function errorLines(stderr: string): string[] {
+  return stderr.trim().split("\n").filter((l) => !l.startsWith("note: native backend unavailable"));
 }
 
 const dir = (name: string) => join(ROOT, name);
@@ -98,9 +105,9 @@ describe("jepa CLI", () => {
     for (const n of ["model:talker.lm_head.weight", "model:reasoner.wte.weight", "ema:reasoner.ema.wte.weight"]) assert.ok(names.includes(n), `talker checkpoint lacks ${n}`);
   });
 
-  test("a killed pretrain resumes to bit-identical weights", async (t) => {
-    const args = (out: string) => [...pretrainArgs(out, 40), "--checkpoint-every", "10", "--eval-every", "10", "--batch", "1024"];
-    const whole = dir("whole"), killed = dir("killed");
+  for (const backend of BACKENDS) test(`a killed pretrain resumes to bit-identical weights (${backend})`, async (t) => {
+    const args = (out: string) => [...pretrainArgs(out, 40), "--checkpoint-every", "10", "--eval-every", "10", "--batch", "1024", "--backend", backend];
+    const whole = dir(`whole-${backend}`), killed = dir(`killed-${backend}`);
     const reference = runChild(args(whole));
     const victim = spawn(process.execPath, [BIN, ...args(killed)], { stdio: "ignore" });
     const exited = new Promise<number | null>((resolve) => victim.on("exit", (code) => resolve(code)));
@@ -125,6 +132,33 @@ describe("jepa CLI", () => {
     for (const f of ["model.safetensors", "optimizer.safetensors", "state.json", "metrics.jsonl", "best/model.safetensors"]) {
       assert.ok(readFileSync(join(killed, f)).equals(readFileSync(join(whole, f))), `${f} differs after resuming from step ${stepAtKill}`);
     }
+  });
+
+  test("a checkpoint does not depend on the backend that wrote it", (t) => {
+    if (!BACKENDS.includes("native")) return t.skip("native backend unavailable");
+    const outs = { wasm: dir("on-wasm"), native: dir("on-native") };
+    for (const [backend, out] of Object.entries(outs)) ok([...pretrainArgs(out, 10), "--backend", backend]);
+    assert.ok(readFileSync(join(outs.wasm, "config.json")).equals(readFileSync(join(outs.native, "config.json"))), "config.json differs");
+    // The weights differ in their last bits (each backend sums in its own order), hence the checksums.
+    const state = (out: string) => ({ ...JSON.parse(readFileSync(join(out, "state.json"), "utf8")), files: null, checksum: null });
+    assert.deepEqual(state(outs.native), state(outs.wasm));
+    const tensors = (out: string) => (ok(["inspect", "--checkpoint", out]) as { tensors: unknown[] }).tensors.length;
+    assert.equal(tensors(outs.native), tensors(outs.wasm));
+    ok(["sst", "--init", outs.native, "--data", DATA, "--out", dir("sst-on-wasm"), "--steps", "3", ...FAST, "--backend", "wasm"]);
+  });
+
+  test("--backend: a bad value is one error line; native where it cannot load says why", () => {
+    fails([...pretrainArgs(dir("never-backend"), 5), "--backend", "gpu"], /--backend must be one of wasm, native, auto, got 'gpu'/);
+    const missing = { ...process.env, JEPA_OPENBLAS: join(ROOT, "no-such-libopenblas.so") };
+    const native = spawnSync(process.execPath, [BIN, ...pretrainArgs(dir("never-native"), 5), "--backend", "native"], { encoding: "utf8", env: missing });
+    assert.notEqual(native.status, 0);
+    assert.match(native.stderr.trim(), /^jepa: error: --backend native: OpenBLAS not found \(tried .*no-such-libopenblas\.so/);
+    assert.equal(native.stderr.trim().split("\n").length, 1, native.stderr);
+    const auto = spawnSync(process.execPath, [BIN, ...pretrainArgs(dir("auto-falls-back"), 5), "--json"], { encoding: "utf8", env: missing });
+    assert.equal(auto.status, 0, auto.stderr);
+    const notes = auto.stderr.split("\n").filter((l) => /native backend unavailable/.test(l));
+    assert.equal(notes.length, 1, auto.stderr);
+    assert.match(notes[0], /matrix products run on WebAssembly: OpenBLAS not found/);
   });
 
   test("bad input: one error line, non-zero exit, nothing left behind", () => {

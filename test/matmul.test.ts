@@ -1,22 +1,11 @@
-import { after, before, test } from "node:test";
+// Matrix products on every backend against a float64 reference: all four transpose combinations,
+// accumulation, batches with strides and broadcasting, and determinism.
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { startNodeEngine, type EngineParts } from "../src/engine/node.js";
+import type { MatmulParams } from "../src/engine/matmul.js";
 import { random } from "./helpers/random.js";
-import { matmul, type MatmulParams } from "../src/engine/matmul.js";
-
-let two: EngineParts;
-let one: EngineParts;
-
-before(async () => {
-  two = await startNodeEngine({ threads: 2, memoryMB: 256 });
-  one = await startNodeEngine({ threads: 1, memoryMB: 256 });
-});
-
-after(async () => {
-  await two.pool.close();
-  await one.pool.close();
-});
-
+import { testBackends } from "./helpers/backends.js";
 
 interface Case {
   m: number; n: number; k: number;
@@ -53,7 +42,7 @@ function lengthOf(batch: number, stride: number, size: number): number {
 
 /** Runs the case on an engine; returns the inputs and C as computed. */
 function run(engine: EngineParts, cs: Case, seed = 1) {
-  const { heap, pool } = engine;
+  const { heap } = engine;
   const batch = cs.batch ?? 1;
   const { m, n, k } = cs;
   const a = random(lengthOf(batch, cs.strideA ?? m * k, m * k), seed);
@@ -66,7 +55,7 @@ function run(engine: EngineParts, cs: Case, seed = 1) {
     heap.f32.set(b, pb >> 2);
     heap.f32.set(c0, pc >> 2);
     const params: MatmulParams = { ...cs, a: pa, b: pb, c: pc };
-    matmul(pool, heap, params);
+    engine.gemm.run(params);
     const c = heap.f32.slice(pc >> 2, (pc >> 2) + c0.length);
     return { a, b, c0, c };
   } finally {
@@ -74,7 +63,7 @@ function run(engine: EngineParts, cs: Case, seed = 1) {
   }
 }
 
-function check(cs: Case, engine = two): void {
+function check(engine: EngineParts, cs: Case): void {
   const { a, b, c0, c } = run(engine, cs);
   const ref = reference(cs, a, b, c0);
   let scale = 1;
@@ -95,68 +84,101 @@ const TRANSPOSES = [
   { transA: true, transB: true },
 ];
 
-test("matmul matches a float64 reference for all transposes and odd sizes", () => {
-  const sizes: Array<[number, number, number]> = [
-    [1, 1, 1], [3, 5, 7], [5, 8, 13], [13, 7, 33], [33, 67, 5], [67, 33, 129],
-    [129, 67, 257], [7, 129, 300], [61, 17, 513], [1, 67, 33], [67, 1, 33], [33, 67, 1],
-  ];
-  for (const t of TRANSPOSES) {
-    for (const [m, n, k] of sizes) {
-      check({ m, n, k, ...t });
-      check({ m, n, k, ...t, accumulate: true });
-    }
-  }
-});
+for (const backend of await testBackends()) {
+  describe(`matmul on ${backend}`, () => {
+    let two: EngineParts;
+    let one: EngineParts;
+    before(async () => {
+      two = await startNodeEngine({ threads: 2, memoryMB: 256, backend });
+      one = await startNodeEngine({ threads: 1, memoryMB: 256, backend });
+    });
+    after(async () => {
+      await two.pool.close();
+      await one.pool.close();
+    });
 
-test("matmul handles large single products split into many chunks", () => {
-  for (const t of TRANSPOSES) {
-    check({ m: 250, n: 203, k: 270, ...t });
-    check({ m: 7, n: 1030, k: 300, ...t, accumulate: true });
-  }
-});
+    test("matmul matches a float64 reference for all transposes and odd sizes", () => {
+      const sizes: Array<[number, number, number]> = [
+        [1, 1, 1], [3, 5, 7], [5, 8, 13], [13, 7, 33], [33, 67, 5], [67, 33, 129],
+        [129, 67, 257], [7, 129, 300], [61, 17, 513], [1, 67, 33], [67, 1, 33], [33, 67, 1],
+      ];
+      for (const t of TRANSPOSES) {
+        for (const [m, n, k] of sizes) {
+          check(two, { m, n, k, ...t });
+          check(two, { m, n, k, ...t, accumulate: true });
+        }
+      }
+    });
 
-test("batched matmul with strides, padding between items and broadcasting", () => {
-  for (const t of TRANSPOSES) {
-    check({ m: 13, n: 7, k: 33, batch: 5, ...t });
-    check({ m: 33, n: 20, k: 17, batch: 40, ...t, accumulate: true });
-    check({ m: 9, n: 11, k: 5, batch: 3, strideA: 60, strideB: 70, strideC: 120, ...t });
-    check({ m: 37, n: 29, k: 67, batch: 6, strideA: 0, ...t });
-    check({ m: 37, n: 29, k: 67, batch: 6, strideB: 0, ...t, accumulate: true });
-    check({ m: 130, n: 70, k: 300, batch: 3, strideB: 0, ...t });
-    check({ m: 130, n: 70, k: 60, batch: 3, ...t });
-  }
-});
+    test("matmul handles large single products split into many chunks", () => {
+      for (const t of TRANSPOSES) {
+        check(two, { m: 250, n: 203, k: 270, ...t });
+        check(two, { m: 7, n: 1030, k: 300, ...t, accumulate: true });
+      }
+    });
 
-test("batched matmul whose packed B exceeds the shared buffer runs in groups", () => {
-  // Each item's packed B is about 34 MB, so the 64 MB buffer holds one item at a time.
-  check({ m: 2, n: 4100, k: 2048, batch: 2, transB: true });
-});
+    test("batched matmul with strides, padding between items and broadcasting", () => {
+      for (const t of TRANSPOSES) {
+        check(two, { m: 13, n: 7, k: 33, batch: 5, ...t });
+        check(two, { m: 33, n: 20, k: 17, batch: 40, ...t, accumulate: true });
+        check(two, { m: 9, n: 11, k: 5, batch: 3, strideA: 60, strideB: 70, strideC: 120, ...t });
+        check(two, { m: 37, n: 29, k: 67, batch: 6, strideA: 0, ...t });
+        check(two, { m: 37, n: 29, k: 67, batch: 6, strideB: 0, ...t, accumulate: true });
+        check(two, { m: 130, n: 70, k: 300, batch: 3, strideB: 0, ...t });
+        check(two, { m: 130, n: 70, k: 60, batch: 3, ...t });
+      }
+    });
 
-test("matmul results are bit-identical with 1 and 2 threads", () => {
-  const cases: Case[] = [
-    { m: 257, n: 131, k: 517, transB: true, accumulate: true },
-    { m: 300, n: 70, k: 600, transA: true },
-    { m: 5, n: 1000, k: 64 },
-    { m: 64, n: 48, k: 70, batch: 24, transA: true, transB: true },
-    { m: 64, n: 48, k: 70, batch: 24, strideB: 0 },
-  ];
-  for (const cs of cases) {
-    const x = run(one, cs, 7).c;
-    const y = run(two, cs, 7).c;
-    assert.deepEqual(new Uint32Array(x.buffer), new Uint32Array(y.buffer), JSON.stringify(cs));
-  }
-});
+    test("batched matmul whose packed B exceeds the shared buffer runs in groups", () => {
+      // Each item's packed B is about 34 MB, so the 64 MB buffer holds one item at a time.
+      check(two, { m: 2, n: 4100, k: 2048, batch: 2, transB: true });
+    });
 
-test("matmul rejects invalid arguments with clear errors", () => {
-  const { pool, heap } = two;
-  const base = { a: 1 << 20, b: 2 << 20, c: 3 << 20, m: 4, n: 4, k: 4 };
-  assert.throws(() => matmul(pool, heap, { ...base, m: 0 }), /m must be a positive integer/);
-  assert.throws(() => matmul(pool, heap, { ...base, k: 2.5 }), /k must be a positive integer/);
-  assert.throws(() => matmul(pool, heap, { ...base, batch: 0 }), /batch must be a positive integer/);
-  assert.throws(() => matmul(pool, heap, { ...base, strideA: -1 }), /strideA must be a non-negative integer/);
-  assert.throws(() => matmul(pool, heap, { ...base, batch: 2, strideC: 0 }), /strideC .* overlap/);
-  assert.throws(() => matmul(pool, heap, { ...base, a: 6 }), /a must be .* multiple of 4/);
-  assert.throws(() => matmul(pool, heap, { ...base, c: heap.bytes - 16 }), /c extends past the end of memory/);
-  assert.throws(() => matmul(pool, heap, { ...base, c: base.a + 32 }), /c overlaps a/);
-  assert.throws(() => matmul(pool, heap, { ...base, c: base.b }), /c overlaps b/);
-});
+    test("matmul results are bit-identical run to run, and on wasm with 1 and 2 threads", () => {
+      const cases: Case[] = [
+        { m: 257, n: 131, k: 517, transB: true, accumulate: true },
+        { m: 300, n: 70, k: 600, transA: true },
+        { m: 5, n: 1000, k: 64 },
+        { m: 64, n: 48, k: 70, batch: 24, transA: true, transB: true },
+        { m: 64, n: 48, k: 70, batch: 24, strideB: 0 },
+      ];
+      for (const cs of cases) {
+        const x = run(two, cs, 7).c;
+        assert.deepEqual(new Uint32Array(x.buffer), new Uint32Array(run(two, cs, 7).c.buffer), `run to run: ${JSON.stringify(cs)}`);
+        // OpenBLAS does not promise the same bits on another thread count; ours does.
+        if (backend === "wasm") assert.deepEqual(new Uint32Array(x.buffer), new Uint32Array(run(one, cs, 7).c.buffer), `1 and 2 threads: ${JSON.stringify(cs)}`);
+      }
+    });
+
+    test("without accumulate, C is overwritten even where it held NaN (arena memory is not cleared)", () => {
+      const { heap, gemm } = two;
+      const mark = heap.mark();
+      try {
+        const [m, n, k] = [33, 20, 17];
+        const a = heap.allocArena(m * k * 4), b = heap.allocArena(k * n * 4), c = heap.allocArena(m * n * 4);
+        heap.f32.fill(1, a >> 2, (a >> 2) + m * k);
+        heap.f32.fill(2, b >> 2, (b >> 2) + k * n);
+        heap.f32.fill(Number.NaN, c >> 2, (c >> 2) + m * n);
+        gemm.run({ a, b, c, m, n, k });
+        assert.ok(heap.f32.subarray(c >> 2, (c >> 2) + m * n).every((v) => v === 2 * k));
+      } finally {
+        heap.release(mark);
+      }
+    });
+
+    test("matmul rejects invalid arguments with clear errors", () => {
+      const { gemm, heap } = two;
+      const matmul = (p: MatmulParams) => gemm.run(p);
+      const base = { a: 1 << 20, b: 2 << 20, c: 3 << 20, m: 4, n: 4, k: 4 };
+      assert.throws(() => matmul({ ...base, m: 0 }), /m must be a positive integer/);
+      assert.throws(() => matmul({ ...base, k: 2.5 }), /k must be a positive integer/);
+      assert.throws(() => matmul({ ...base, batch: 0 }), /batch must be a positive integer/);
+      assert.throws(() => matmul({ ...base, strideA: -1 }), /strideA must be a non-negative integer/);
+      assert.throws(() => matmul({ ...base, batch: 2, strideC: 0 }), /strideC .* overlap/);
+      assert.throws(() => matmul({ ...base, a: 6 }), /a must be .* multiple of 4/);
+      assert.throws(() => matmul({ ...base, c: heap.bytes - 16 }), /c extends past the end of memory/);
+      assert.throws(() => matmul({ ...base, c: base.a + 32 }), /c overlaps a/);
+      assert.throws(() => matmul({ ...base, c: base.b }), /c overlaps b/);
+    });
+  });
+}

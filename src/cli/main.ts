@@ -1,5 +1,6 @@
 /** The `jepa` command line: dispatches to one subcommand. */
 import { arithCommand, ARITH_HELP } from "./arith.js";
+import { applyBackendFlag, BACKEND_HELP } from "./backend-flag.js";
 import { benchCommand, BENCH_HELP } from "./bench.js";
 import { cfgCommand, CFG_HELP } from "./cfg.js";
 import { reportError, UsageError } from "./errors.js";
@@ -31,6 +32,7 @@ commands:
   bench     measure training and inference speed on the standard workload
   serve     the browser page: run a trained tree model and watch its latent reasoning
 
+Every command takes --backend wasm|native|auto (how matrix products run; default auto).
 Run \`jepa <command> --help\` for a command's flags.`;
 
 /** A command: what runs it, its help, and its subcommands (`jepa tree eval`). */
@@ -68,10 +70,10 @@ export async function main(argv: string[]): Promise<void> {
     const sub = rest.length > 0 ? top.sub?.[rest[0]] : undefined;
     const [command, args] = sub ? [sub, rest.slice(1)] : [top, rest];
     if (args.includes("--help") || args.includes("-h")) {
-      console.log(command.help);
+      console.log(command.help + BACKEND_HELP);
       return;
     }
-    await command.run(args);
+    await command.run(applyBackendFlag(args));
     process.exit(0);
   } catch (err) {
     process.exit(reportError(err));

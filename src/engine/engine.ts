@@ -3,7 +3,9 @@
  * ops; the tape records each op's backward; `backward(loss)` runs them in reverse;
  * `endStep()` forgets the tape and frees every activation at once.
  */
+import { wasmGemm, type Gemm } from "./gemm.js";
 import type { Heap } from "./heap.js";
+import type { MatmulParams } from "./matmul-params.js";
 import type { KernelPool } from "./pool.js";
 import { Tensor, shapeSize, type TensorOptions } from "./tensor.js";
 
@@ -21,6 +23,8 @@ export class Engine {
   readonly heap: Heap;
   readonly pool: KernelPool;
   readonly variant: string;
+  /** What computes the matrix products (WebAssembly on the pool, or native). */
+  readonly gemm: Gemm;
   private tape: Array<() => void> = [];
   private gradEnabled = true;
   /** Arena buffers free for reuse during backward, by byte size. */
@@ -29,10 +33,16 @@ export class Engine {
   private dying: Array<{ ptr: number; bytes: number }> = [];
   private inBackward = false;
 
-  constructor(heap: Heap, pool: KernelPool, variant = "simd") {
+  constructor(heap: Heap, pool: KernelPool, variant = "simd", gemm: Gemm = wasmGemm(pool, heap, variant)) {
     this.heap = heap;
     this.pool = pool;
     this.variant = variant;
+    this.gemm = gemm;
+  }
+
+  /** Runs C = op(A)·op(B) (+ C) on this engine's backend. */
+  matmul(p: MatmulParams): void {
+    this.gemm.run(p);
   }
 
   /** Threads the kernels run on (including the main thread). */

@@ -4,17 +4,9 @@
  */
 import type { Heap } from "./heap.js";
 import type { KernelPool } from "./pool.js";
+import { checkMatmul, type MatmulParams } from "./matmul-params.js";
 
-/** Parameters of one (optionally batched) matrix product C = op(A)·op(B) (+ C). */
-export interface MatmulParams {
-  a: number; b: number; c: number;       // byte offsets in the heap, f32, row-major contiguous
-  m: number; n: number; k: number;       // C is m×n; op(A) is m×k; op(B) is k×n
-  transA?: boolean;  // A stored as k×m (row-major) and used transposed
-  transB?: boolean;  // B stored as n×k (row-major) and used transposed  (PyTorch Linear weight layout)
-  accumulate?: boolean; // C += product instead of C = product
-  batch?: number;    // number of independent products (default 1)
-  strideA?: number; strideB?: number; strideC?: number; // elements between consecutive matrices of a batch (default: the matrix size; 0 allowed for broadcasting A or B)
-}
+export type { MatmulParams } from "./matmul-params.js";
 
 // Must match asm/matmul.ts.
 const NR = 8;
@@ -48,24 +40,7 @@ interface Plan {
 /** Runs C = op(A)·op(B) (+ C) on the pool's threads. */
 export function matmul(pool: KernelPool, heap: Heap, p: MatmulParams): void {
   const { a, b, c, m, n, k } = p;
-  for (const [name, v] of [["m", m], ["n", n], ["k", k]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > 0x3fffffff) throw new Error(`matmul: ${name} must be a positive integer, got ${v}`);
-  }
-  const batch = p.batch ?? 1;
-  if (!Number.isInteger(batch) || batch < 1) throw new Error(`matmul: batch must be a positive integer, got ${batch}`);
-  const sizeA = m * k, sizeB = k * n, sizeC = m * n;
-  const strideA = stride("strideA", p.strideA, sizeA);
-  const strideB = stride("strideB", p.strideB, sizeB);
-  const strideC = stride("strideC", p.strideC, sizeC);
-  if (batch > 1 && strideC < sizeC) {
-    throw new Error(`matmul: strideC (${strideC}) is smaller than the m×n output (${sizeC}), so batch outputs would overlap`);
-  }
-  const endA = checkRange(heap, "a", a, batch, strideA, sizeA);
-  const endB = checkRange(heap, "b", b, batch, strideB, sizeB);
-  const endC = checkRange(heap, "c", c, batch, strideC, sizeC);
-  // Inputs are packed while C is being written, so C must not share memory with them.
-  if (c < endA && a < endC) throw new Error("matmul: c overlaps a (the product cannot be computed in place)");
-  if (c < endB && b < endC) throw new Error("matmul: c overlaps b (the product cannot be computed in place)");
+  const { batch, strideA, strideB, strideC } = checkMatmul(heap.bytes, p);
 
   const flags = (p.transA ? TRANS_A : 0) | (p.transB ? TRANS_B : 0) | (p.accumulate ? ACCUMULATE : 0);
   const plan = planChunks(m, n, k, batch, pool.threads);
@@ -125,22 +100,6 @@ function planChunks(m: number, n: number, k: number, batch: number, threads: num
   const colsPerChunk = colSplit <= 1 ? n : roundUp(Math.ceil(n / colSplit), NR);
   const colChunks = Math.ceil(n / colsPerChunk);
   return { batchPerChunk: 1, rowsPerChunk, colsPerChunk, chunks: batch * rowChunks * colChunks };
-}
-
-function stride(name: string, value: number | undefined, size: number): number {
-  if (value === undefined) return size;
-  if (!Number.isInteger(value) || value < 0) throw new Error(`matmul: ${name} must be a non-negative integer, got ${value}`);
-  return value;
-}
-
-/** Checks that a batch of matrices lies inside the memory; returns the byte offset past its end. */
-function checkRange(heap: Heap, name: string, ptr: number, batch: number, stride: number, size: number): number {
-  if (!Number.isInteger(ptr) || ptr < 0 || ptr % 4 !== 0) {
-    throw new Error(`matmul: ${name} must be a non-negative byte offset that is a multiple of 4, got ${ptr}`);
-  }
-  const end = ptr + ((batch - 1) * stride + size) * 4;
-  if (end > heap.bytes) throw new Error(`matmul: ${name} extends past the end of memory (${end} > ${heap.bytes} bytes)`);
-  return end;
 }
 
 function roundUp(x: number, unit: number): number {

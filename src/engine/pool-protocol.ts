@@ -12,6 +12,7 @@ export const NARGS = 3;
 export const NCHUNKS = 4;
 export const SHUTDOWN = 5;
 export const READY = 6; // workers that have started
+export const PARK = 7; // 1: the main thread runs native code, so waiting workers sleep instead of spinning
 /** BigInt64 slot (byte offset 32): (generation << 32) | next chunk, claimed by compare-exchange. */
 export const CLAIM_BYTE_OFFSET = 32;
 /** Float64 arguments start here. */

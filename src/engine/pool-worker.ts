@@ -1,7 +1,7 @@
 /** The loop a pool worker runs: wait for a job, run the chunks it can claim, report them. */
 import { instantiateKernels } from "./kernels.js";
 import {
-  controlViews, DONE, GEN, READY, runClaimedChunks, SHUTDOWN, SPIN_LIMIT, type WorkerInit,
+  controlViews, DONE, GEN, PARK, READY, runClaimedChunks, SHUTDOWN, SPIN_LIMIT, type WorkerInit,
 } from "./pool-protocol.js";
 
 /** Serves jobs until the pool shuts down; environment-specific entry files call this. */
@@ -18,7 +18,8 @@ export function serveJobs(init: WorkerInit): void {
   for (;;) {
     let gen = Atomics.load(ints, GEN);
     for (let spins = 0; gen === seen; spins++) {
-      if (spins > SPIN_LIMIT) Atomics.wait(ints, GEN, seen);
+      // Spinning would take a core from native code (OpenBLAS's threads) running meanwhile.
+      if (spins > SPIN_LIMIT || Atomics.load(ints, PARK) === 1) Atomics.wait(ints, GEN, seen);
       gen = Atomics.load(ints, GEN);
     }
     seen = gen;

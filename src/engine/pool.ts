@@ -7,7 +7,7 @@
 import { instantiateKernels, type KernelExports } from "./kernels.js";
 import type { Heap } from "./heap.js";
 import {
-  CONTROL_BYTES, controlViews, DONE, FN, GEN, MAX_ARGS, NARGS, NCHUNKS, READY, runClaimedChunks,
+  CONTROL_BYTES, controlViews, DONE, FN, GEN, MAX_ARGS, NARGS, NCHUNKS, PARK, READY, runClaimedChunks,
   SHUTDOWN, type ControlViews, type WorkerInit,
 } from "./pool-protocol.js";
 
@@ -72,12 +72,29 @@ export class KernelPool {
    */
   run(kernel: string, args: readonly number[], nChunks: number): void {
     if (!this.profileData) return this.dispatch(kernel, args, nChunks);
+    this.timed(kernel, () => this.dispatch(kernel, args, nChunks));
+  }
+
+  /** Runs fn, timed under `name` while profiling is on (work done outside the kernels, e.g. native). */
+  timed<T>(name: string, fn: () => T): T {
+    if (!this.profileData) return fn();
     const t0 = performance.now();
-    this.dispatch(kernel, args, nChunks);
-    const entry = this.profileData.get(kernel) ?? { calls: 0, ms: 0 };
-    entry.calls++;
-    entry.ms += performance.now() - t0;
-    this.profileData.set(kernel, entry);
+    try {
+      return fn();
+    } finally {
+      const entry = this.profileData.get(name) ?? { calls: 0, ms: 0 };
+      entry.calls++;
+      entry.ms += performance.now() - t0;
+      this.profileData.set(name, entry);
+    }
+  }
+
+  /**
+   * Tells the workers to sleep (Atomics.wait) rather than spin until the next job: the main
+   * thread is about to run native code with threads of its own.
+   */
+  park(): void {
+    if (this.threads > 1) Atomics.store(this.views.ints, PARK, 1);
   }
 
   /** Starts (on = true) or stops timing every kernel call; returns what was collected. */
@@ -98,6 +115,7 @@ export class KernelPool {
     ints[FN] = index;
     ints[NARGS] = args.length;
     ints[NCHUNKS] = nChunks;
+    ints[PARK] = 0;
     Atomics.store(ints, DONE, 0);
     this.gen = (this.gen + 1) | 0;
     Atomics.store(claim, 0, BigInt(this.gen) << 32n);

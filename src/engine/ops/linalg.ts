@@ -1,5 +1,4 @@
 /** Matrix products: matmul (optionally batched and transposed) and linear layers. */
-import { matmul as gemm } from "../matmul.js";
 import type { Tensor } from "../tensor.js";
 import { assertDtype, output } from "./common.js";
 
@@ -32,7 +31,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const e = a.engine;
   const y = output(e, a.rank === 3 ? [batch, m, n] : [m, n], [a, b]);
   const strideB = b.rank === 3 ? br * bc : 0;
-  gemm(e.pool, e.heap, { a: a.ptr, b: b.ptr, c: y.ptr, m, n, k, transA, transB, batch, strideA: m * k, strideB, strideC: m * n });
+  e.matmul({ a: a.ptr, b: b.ptr, c: y.ptr, m, n, k, transA, transB, batch, strideA: m * k, strideB, strideC: m * n });
   e.record([a, b], () => {
     const dy = e.gradOf(y).ptr;
     if (a.requiresGrad) {
@@ -41,7 +40,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       const p = transA
         ? { a: b.ptr, b: dy, m: k, n: m, k: n, transA: transB, transB: true }
         : { a: dy, b: b.ptr, m, n: k, k: n, transA: false, transB: !transB };
-      gemm(e.pool, e.heap, { ...p, c: g.ptr, accumulate: g.acc === 1, batch,
+      e.matmul({ ...p, c: g.ptr, accumulate: g.acc === 1, batch,
         strideA: transA ? strideB : m * n, strideB: transA ? m * n : strideB, strideC: m * k });
     }
     if (b.requiresGrad) {
@@ -52,7 +51,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
         : { a: a.ptr, b: dy, m: k, n, k: m, transA: !transA, transB: false };
       for (let i = 0; i < (b.rank === 3 ? 1 : batch); i++) {
         const shared = b.rank === 2;
-        gemm(e.pool, e.heap, {
+        e.matmul({
           ...p,
           a: p.a + (shared ? i * (transB ? m * n : m * k) * 4 : 0),
           b: p.b + (shared ? i * (transB ? m * k : m * n) * 4 : 0),
