@@ -8,7 +8,7 @@
 //   node scripts/tree-pretrain-probe.mjs --out DIR [--layers 6 --d 64 --heads 4 --lr 1e-3
 //     --steps 3000 --warmup 100 --batch 32 --trees 100000 --loss all|answer --rope-base 10000
 //     --attn-scale 1 --qk-norm paper|temp|none --qk-temp 10 --mix-depth3 0.5 --init CHECKPOINT_DIR
-//     --eval-every 250 --threads 1 --seed 1]
+//     --eval-every 250 --threads 1 --seed 1 --depth 4 --attn-dim D --route-dropout P --shuffle-edges]
 import { parseArgs } from "node:util";
 import { createNodeEngine } from "../dist/src/engine/node.js";
 import { Rng } from "../dist/src/engine/rng.js";
@@ -30,12 +30,12 @@ const { values: o } = parseArgs({
     loss: flag("string", "all"), "rope-base": flag("string", "10000"), "attn-scale": flag("string", "1"), "mix-depth3": flag("string", "0"),
     init: flag("string"), "eval-every": flag("string", "250"), threads: flag("string", "1"),
     "qk-norm": flag("string", "paper"), "qk-temp": flag("string", "10"), seed: flag("string", "1"),
-    "route-dropout": flag("string", "0"), "attn-dim": flag("string"), depth: flag("string", "4"),
+    "route-dropout": flag("string", "0"), "attn-dim": flag("string"), depth: flag("string", "4"), "shuffle-edges": flag("boolean", false),
   },
 });
 if (!o.out) throw new Error("--out DIR is required");
 const engine = await createNodeEngine({ threads: +o.threads, memoryMB: 2048 });
-const splits = generateSplits({ train: +o.trees, val: 500, test: 0 }, { seed: +o.seed, depth: +o.depth, alphabetSize: 15 });
+const splits = generateSplits({ train: +o.trees, val: 500, test: 0 }, { seed: +o.seed, depth: +o.depth, alphabetSize: 15, shuffleEdges: o["shuffle-edges"] });
 // Optional curriculum: extra depth-3 trees, whose one branching step is a single parent lookup.
 const extra = +o["mix-depth3"] > 0 ? generateSplit("train", Math.round(+o.trees * +o["mix-depth3"]), { seed: 77, depth: 3, alphabetSize: 15 }) : [];
 const d = +o.d;
