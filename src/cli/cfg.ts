@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { isCheckpoint } from "../train/checkpoint.js";
 import { intFlag, parseFlags } from "./args.js";
 import { claimOutputDir } from "./output-guard.js";
+import { checkRunSettings, type FlagOf } from "./run-settings.js";
 
 /** Help text of `jepa cfg`. */
 export const CFG_HELP = `usage: jepa cfg [flags]
@@ -31,6 +32,11 @@ flags:
   --memory MB         engine memory per stage (default: the preset's)
   --json              print the headline numbers as one JSON object on the last stdout line`;
 
+/** The flags that change a cfg run's settings (any other difference is the preset's). */
+const SETTING_FLAGS: FlagOf = [
+  [/^seed$/, "--seed"], [/^preset\.sentences\.test$/, "--test-samples"], [/^preset\.(\w+\.(steps|warmup)|evalEvery)$/, "--max-steps"],
+];
+
 const s = { type: "string" } as const;
 const FLAGS = {
   preset: s, seed: s, out: s, "max-steps": s, "test-samples": s, threads: s, memory: s, json: { type: "boolean" },
@@ -48,6 +54,7 @@ export async function cfgCommand(argv: string[]): Promise<void> {
   const memoryMB = intFlag(f.memory, "memory", p.memoryMB, 256, 4096);
   const outDir = f.out ?? `runs/cfg-${p.name}`;
   claimOutputDir(outDir, "cfg", [], (dir) => isCheckpoint(join(dir, "pretrain")));
+  checkRunSettings(outDir, { preset: p, seed }, SETTING_FLAGS);
   const results = await runCfgExperiment(() => createNodeEngine({ threads, memoryMB }), { preset: p, seed, outDir, log: (line) => console.error(line) });
   writeCfgReport(results, outDir, `jepa cfg ${argv.join(" ")}`.trim());
   const h = headline(results);

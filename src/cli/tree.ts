@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { isCheckpoint } from "../train/checkpoint.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { claimOutputDir } from "./output-guard.js";
+import { checkRunSettings, type FlagOf } from "./run-settings.js";
 import { qkNormFromFlags } from "./train-flags.js";
 
 /** Help text of `jepa tree`. */
@@ -35,6 +36,12 @@ flags:
   --threads N       threads (default: all cores, ${availableParallelism()} here)
   --memory MB       engine memory to reserve (default 3072)
   --json            print the headline numbers as one JSON object on the last stdout line`;
+
+/** The flags that change a tree run's settings (any other difference is the preset's). */
+const SETTING_FLAGS: FlagOf = [
+  [/^seed$/, "--seed"], [/^preset\.(depth|alphabetSize)$/, "--depth"], [/^preset\.shuffleEdges$/, "--shuffle-edges"],
+  [/^preset\.routeDropout$/, "--route-dropout"], [/^preset\.reasoner\.qkNorm$/, "--qk-norm"], [/^preset\.reasoner\.qkTemp$/, "--qk-temp"],
+];
 
 const FLAGS = {
   preset: { type: "string" },
@@ -63,6 +70,7 @@ export async function treeCommand(argv: string[]): Promise<void> {
   const outDir = f.out ?? `runs/tree-${p.name}`;
   // A run from before folders were marked is recognised by its first stage's checkpoint.
   claimOutputDir(outDir, "tree", [], (dir) => isCheckpoint(join(dir, "pretrain")));
+  checkRunSettings(outDir, { preset: p, seed }, SETTING_FLAGS);
   const engine = await createNodeEngine({ threads: intFlag(f.threads, "threads", availableParallelism(), 1, 256), memoryMB: intFlag(f.memory, "memory", 3072, 256, 4096) });
   try {
     const results = runTreeExperiment(engine, { preset: p, seed, outDir, kSweep: !f["no-k-sweep"], log: (line) => console.error(line) });
