@@ -7,7 +7,7 @@ import { headline, writeCfgReport } from "../experiments/cfg-report.js";
 import type { PhaseSchedule } from "../experiments/tree-config.js";
 import { preset } from "../model/presets.js";
 import { join } from "node:path";
-import { isCheckpoint } from "../train/checkpoint.js";
+import { checkpointConfig } from "../train/checkpoint.js";
 import { intFlag, parseFlags } from "./args.js";
 import { claimOutputDir } from "./output-guard.js";
 import { checkRunSettings, type FlagOf } from "./run-settings.js";
@@ -53,7 +53,7 @@ export async function cfgCommand(argv: string[]): Promise<void> {
   const threads = intFlag(f.threads, "threads", availableParallelism(), 1, 256);
   const memoryMB = intFlag(f.memory, "memory", p.memoryMB, 256, 4096);
   const outDir = f.out ?? `runs/cfg-${p.name}`;
-  claimOutputDir(outDir, "cfg", [], (dir) => isCheckpoint(join(dir, "pretrain")));
+  claimOutputDir(outDir, "cfg", [], (dir) => checkpointConfig(join(dir, "pretrain"))?.experiment === "cfg");
   checkRunSettings(outDir, { preset: p, seed }, SETTING_FLAGS);
   const results = await runCfgExperiment(() => createNodeEngine({ threads, memoryMB }), { preset: p, seed, outDir, log: (line) => console.error(line) });
   writeCfgReport(results, outDir, `jepa cfg ${argv.join(" ")}`.trim());

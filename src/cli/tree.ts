@@ -6,7 +6,7 @@ import { runTreeExperiment } from "../experiments/tree.js";
 import { headline, writeTreeReport } from "../experiments/tree-report.js";
 import { preset } from "../model/presets.js";
 import { join } from "node:path";
-import { isCheckpoint } from "../train/checkpoint.js";
+import { checkpointConfig } from "../train/checkpoint.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { claimOutputDir } from "./output-guard.js";
 import { checkRunSettings, type FlagOf } from "./run-settings.js";
@@ -68,8 +68,8 @@ export async function treeCommand(argv: string[]): Promise<void> {
   const p = { ...base, depth, reasoner, routeDropout, shuffleEdges: f["shuffle-edges"] ?? base.shuffleEdges, alphabetSize: Math.max(base.alphabetSize, 2 ** depth - 1) };
   const seed = intFlag(f.seed, "seed", 1, 0, 2 ** 31 - 1);
   const outDir = f.out ?? `runs/tree-${p.name}`;
-  // A run from before folders were marked is recognised by its first stage's checkpoint.
-  claimOutputDir(outDir, "tree", [], (dir) => isCheckpoint(join(dir, "pretrain")));
+  // A run from before folders were marked is recognised by its first stage's checkpoint, of this experiment.
+  claimOutputDir(outDir, "tree", [], (dir) => checkpointConfig(join(dir, "pretrain"))?.experiment === "tree");
   checkRunSettings(outDir, { preset: p, seed }, SETTING_FLAGS);
   const engine = await createNodeEngine({ threads: intFlag(f.threads, "threads", availableParallelism(), 1, 256), memoryMB: intFlag(f.memory, "memory", 3072, 256, 4096) });
   try {

@@ -63,12 +63,16 @@ export function hasCheckpoint(dir: string): boolean {
  * name is common, and a folder taken for a run is written into.
  */
 export function isCheckpoint(dir: string): boolean {
-  if (!hasCheckpoint(dir)) return false;
+  return checkpointConfig(dir) !== null;
+}
+
+/** The config of the checkpoint in dir if it loads, else null (reads only). */
+export function checkpointConfig(dir: string): CheckpointConfig | null {
+  if (!hasCheckpoint(dir)) return null;
   try {
-    loadCheckpoint(dir);
-    return true;
+    return loadCheckpoint(dir).config;
   } catch {
-    return false;
+    return null;
   }
 }
 
