@@ -6,7 +6,6 @@
  * evaluate both few-shot on held-out problems (and on GSM8K test when given), and run the Talker
  * ablation. Every phase checkpoints into its own directory under outDir, so a killed run resumes.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Engine } from "../engine/engine.js";
 import { Rng } from "../engine/rng.js";
@@ -21,6 +20,7 @@ import { Reasoner } from "../model/reasoner.js";
 import type { TalkerConfig } from "../model/talker-config.js";
 import { TransformerLM } from "../model/transformer.js";
 import { writeFileAtomic } from "../train/atomic.js";
+import { makeFolder } from "../train/folders.js";
 import { lmPhase } from "../train/lm-phase.js";
 import { runTraining, type TrainSettings } from "../train/loop.js";
 import { sstPhase } from "../train/sst-phase.js";
@@ -85,7 +85,7 @@ export async function runArithExperiment(engine: Engine, o: ArithRunOptions): Pr
     seconds[name] = (performance.now() - t0) / 1000;
     return out;
   };
-  mkdirSync(join(o.outDir, "evals"), { recursive: true });
+  makeFolder(join(o.outDir, "evals"));
   const data = await timed("data", () => prepareData(o));
   // trainModels times each phase itself.
   const models = trainModels(engine, o, data, seconds);
@@ -113,7 +113,7 @@ async function prepareData(o: ArithRunOptions) {
   const splits = generateArithSplits({ train: p.problems.train, test: p.problems.val + p.problems.test }, rng, p.generator);
   const val = splits.test.slice(0, p.problems.val);
   const test = splits.test.slice(p.problems.val);
-  mkdirSync(join(o.outDir, "data"), { recursive: true });
+  makeFolder(join(o.outDir, "data"));
   writeFileAtomic(join(o.outDir, "data", "arith-train.jsonl"), toGsm8kJsonl(splits.train));
   writeFileAtomic(join(o.outDir, "data", "arith-test.jsonl"), toGsm8kJsonl(test));
   // A character vocabulary must also cover the GSM8K text it will read (only its characters:

@@ -1,6 +1,7 @@
 /** Atomic file writes: a reader sees the old file or the new one, never half of one. */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { makeFolder } from "./folders.js";
 
 /** Writes data to path through a temporary file in the same directory, then renames it. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
@@ -33,7 +34,7 @@ export function writeFileExclusive(path: string, data: Uint8Array | string): boo
 
 /** Writes data, synced to disk, to a fresh temporary file beside path; returns its name. */
 function writeTemp(path: string, data: Uint8Array | string): string {
-  mkdirSync(dirname(path), { recursive: true });
+  makeFolder(dirname(path));
   const { fd, tmp } = openFreshTemp(path);
   try {
     try {
