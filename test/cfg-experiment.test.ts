@@ -153,6 +153,14 @@ describe("jepa cfg on the command line", () => {
     assert.match(second.stderr, /reusing .*eval-R\.json/);
     const h2 = JSON.parse(second.stdout.trim().split("\n").pop()!);
     assert.deepEqual({ ...h2, seconds: 0 }, { ...h, seconds: 0 });
+
+    // Other settings do not resume stages trained with these: one line names the flag.
+    for (const [extra, flag] of [[["--seed", "2"], "--seed"], [["--test-samples", "7"], "--test-samples"], [["--max-steps", "5"], "--max-steps"]] as const) {
+      const other = run([...args, ...extra]);
+      assert.notEqual(other.status, 0);
+      assert.equal(other.stderr.trim().split("\n").length, 1, other.stderr);
+      assert.match(other.stderr, new RegExp(`holds stages trained with other settings: ${flag} differs`));
+    }
   });
 
   test("bad flags get one error line, a non-zero exit, and nothing written", () => {

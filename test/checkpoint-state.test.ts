@@ -96,6 +96,22 @@ test("an interrupted save is read as a whole save without changing a byte; the o
   assert.deepEqual(loadCheckpoint(committed).model.get("wte.weight")!.data, model.get("wte.weight")!.data);
 });
 
+test("a committed save listing a file that is not the checkpoint's (../victim) is refused and nothing is renamed", () => {
+  const dir = join(ROOT, "escape", "run");
+  cpSync(PRE, dir, { recursive: true });
+  const { checksum: _c, ...body } = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as { checksum: string; files: Record<string, string> };
+  body.files["../victim"] = sha256("planted");
+  writeFileSync(join(dir, "state.json.next"), JSON.stringify({ ...body, checksum: sha256(JSON.stringify(body)) }));
+  writeFileSync(join(ROOT, "escape", "victim"), "the user's file");
+  writeFileSync(join(ROOT, "escape", "victim.next"), "planted");
+  const before = snapshot(join(ROOT, "escape"));
+  const refusal = /run\/state\.json\.next: lists "\.\.\/victim", which is not a checkpoint file/;
+  jepaFails(preArgs(dir), refusal);
+  // A reader skips the bad save and reads the committed one.
+  assert.match(jepaOk(["inspect", "--checkpoint", dir]), /step 4/);
+  assert.deepEqual(snapshot(join(ROOT, "escape")), before, "nothing was renamed");
+});
+
 /** A copy of the checkpoint src whose config.json is rewritten by edit, with state.json's hashes recomputed. */
 function forgedConfig(src: string, name: string, edit: (config: Record<string, unknown>) => void): string {
   const dir = join(ROOT, name);

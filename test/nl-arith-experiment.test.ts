@@ -108,6 +108,10 @@ test("jepa arith and jepa gsm8k on the command line", () => {
   assert.equal(cot.status, 0, cot.stderr);
   assert.equal(lastJson(cot.stdout).task, "gsm8k_cot");
 
+  // Other settings do not resume stages trained with these: one line names the flag.
+  failsWith(["arith", "--preset", "tiny", "--out", out, "--tokenizer", "bpe:300", ...FAST], /holds stages trained with other settings: --tokenizer differs \(preset\.tokenizer was "char", now "bpe:300"\)/);
+  failsWith(["arith", "--preset", "tiny", "--out", out, "--tokenizer", "char", "--seed", "5", ...FAST], /--seed differs \(seed was 1, now 5\)/);
+
   const bad = join(dir, "bad.jsonl");
   writeFileSync(bad, `${JSON.stringify({ question: "q", answer: "#### 1" })}\n{"question": 3}\n`);
   const ckpt = ["--checkpoint", join(out, "baseline")];

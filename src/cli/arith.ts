@@ -10,9 +10,10 @@ import { runArithExperiment, type Gsm8kSets } from "../experiments/arith.js";
 import { headline, writeArithReport } from "../experiments/arith-report.js";
 import { preset } from "../model/presets.js";
 import { intFlag, parseFlags } from "./args.js";
-import { isCheckpoint } from "../train/checkpoint.js";
+import { checkpointConfig } from "../train/checkpoint.js";
 import { UsageError } from "./errors.js";
 import { claimOutputDir } from "./output-guard.js";
+import { checkRunSettings, type FlagOf } from "./run-settings.js";
 import { checkTokenizerSpec } from "./train-flags.js";
 
 /** Help text of `jepa arith`. */
@@ -35,6 +36,9 @@ flags:
   --memory MB       engine memory to reserve (default 3072)
   --json            print the headline numbers as one JSON object on the last stdout line`;
 
+/** The flags that change an arith run's settings (any other difference is the preset's). */
+const SETTING_FLAGS: FlagOf = [[/^seed$/, "--seed"], [/^preset\.tokenizer$/, "--tokenizer"]];
+
 const s = { type: "string" } as const;
 const FLAGS = { preset: s, seed: s, out: s, gsm8k: s, tokenizer: s, threads: s, memory: s, json: { type: "boolean" } } as const;
 
@@ -48,7 +52,8 @@ export async function arithCommand(argv: string[]): Promise<void> {
   const seed = intFlag(f.seed, "seed", 1, 0, 2 ** 31 - 1);
   const gsm8k = f.gsm8k === undefined ? null : readGsm8kDir(f.gsm8k);
   const outDir = f.out ?? `runs/arith-${p.name}`;
-  claimOutputDir(outDir, "arith", f.gsm8k === undefined ? [] : [f.gsm8k], (dir) => isCheckpoint(join(dir, "pretrain")));
+  claimOutputDir(outDir, "arith", f.gsm8k === undefined ? [] : [f.gsm8k], (dir) => checkpointConfig(join(dir, "pretrain"))?.experiment === "arith");
+  checkRunSettings(outDir, { preset: p, seed }, SETTING_FLAGS);
   const engine = await createNodeEngine({ threads: intFlag(f.threads, "threads", availableParallelism(), 1, 256), memoryMB: intFlag(f.memory, "memory", 3072, 256, 4096) });
   try {
     const results = await runArithExperiment(engine, { preset: p, seed, outDir, gsm8k, log: (line) => console.error(line) });

@@ -7,9 +7,10 @@ import { headline, writeCfgReport } from "../experiments/cfg-report.js";
 import type { PhaseSchedule } from "../experiments/tree-config.js";
 import { preset } from "../model/presets.js";
 import { join } from "node:path";
-import { isCheckpoint } from "../train/checkpoint.js";
+import { checkpointConfig } from "../train/checkpoint.js";
 import { intFlag, parseFlags } from "./args.js";
 import { claimOutputDir } from "./output-guard.js";
+import { checkRunSettings, type FlagOf } from "./run-settings.js";
 
 /** Help text of `jepa cfg`. */
 export const CFG_HELP = `usage: jepa cfg [flags]
@@ -31,6 +32,11 @@ flags:
   --memory MB         engine memory per stage (default: the preset's)
   --json              print the headline numbers as one JSON object on the last stdout line`;
 
+/** The flags that change a cfg run's settings (any other difference is the preset's). */
+const SETTING_FLAGS: FlagOf = [
+  [/^seed$/, "--seed"], [/^preset\.sentences\.test$/, "--test-samples"], [/^preset\.(\w+\.(steps|warmup)|evalEvery)$/, "--max-steps"],
+];
+
 const s = { type: "string" } as const;
 const FLAGS = {
   preset: s, seed: s, out: s, "max-steps": s, "test-samples": s, threads: s, memory: s, json: { type: "boolean" },
@@ -47,7 +53,8 @@ export async function cfgCommand(argv: string[]): Promise<void> {
   const threads = intFlag(f.threads, "threads", availableParallelism(), 1, 256);
   const memoryMB = intFlag(f.memory, "memory", p.memoryMB, 256, 4096);
   const outDir = f.out ?? `runs/cfg-${p.name}`;
-  claimOutputDir(outDir, "cfg", [], (dir) => isCheckpoint(join(dir, "pretrain")));
+  claimOutputDir(outDir, "cfg", [], (dir) => checkpointConfig(join(dir, "pretrain"))?.experiment === "cfg");
+  checkRunSettings(outDir, { preset: p, seed }, SETTING_FLAGS);
   const results = await runCfgExperiment(() => createNodeEngine({ threads, memoryMB }), { preset: p, seed, outDir, log: (line) => console.error(line) });
   writeCfgReport(results, outDir, `jepa cfg ${argv.join(" ")}`.trim());
   const h = headline(results);

@@ -19,11 +19,10 @@ import { EMA_NAME, Reasoner } from "../model/reasoner.js";
 import { validateTalkerConfig, type TalkerConfig } from "../model/talker-config.js";
 import { TransformerLM } from "../model/transformer.js";
 import type { Checkpoint } from "../train/checkpoint.js";
-import { writeFileAtomic } from "../train/atomic.js";
 import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
-import { checkOutputFile } from "./output-guard.js";
+import { checkOutputFile, writeOutputFile } from "./output-guard.js";
 import { isGsm8kItemsFile } from "./own-outputs.js";
 import { checkpointFromFlag, engineOptionsFromFlags, requireFlag, tokenizerFromConfig, transformerConfigFrom, type FlagValues } from "./train-flags.js";
 import { refuseUnusedTensors } from "./unused-tensors.js";
@@ -108,8 +107,9 @@ export async function gsm8kCommand(argv: string[]): Promise<void> {
   } finally {
     await engine.close();
   }
-  if (typeof f.out === "string") writeFileAtomic(f.out, result.items.map((x) => JSON.stringify(x) + "\n").join(""));
+  // Printed first: the accuracies are shown even if --out cannot be written.
   printResult(result, samples, f.json === true);
+  if (typeof f.out === "string") writeOutputFile(f.out, result.items.map((x) => JSON.stringify(x) + "\n").join(""), "out", "gsm8k", isGsm8kItemsFile);
 }
 
 /** Task, shots, problems and exemplars from the flags. */

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
-import { writeFileAtomic } from "../train/atomic.js";
+import { writeFileAtomic, writeFileExclusive } from "../train/atomic.js";
 import { hasCheckpoint } from "../train/checkpoint.js";
 import { UsageError } from "./errors.js";
 import { LOCK_FILE, lockRunDir, type RunLock } from "./run-lock.js";
@@ -58,6 +58,26 @@ export function checkOutputFile(file: string, inputs: string[], flag: string, co
   checkNotInputOrCheckpoint(file, inputs, what);
   if (existsSync(file) && statSync(file).size > 0 && !isOwnOutput(file)) {
     throw new UsageError(`${what} already exists and is not a file 'jepa ${command}' wrote: choose a new file name (or remove the file first)`);
+  }
+}
+
+/**
+ * Writes an output file that checkOutputFile accepted, checking it again now: a file created
+ * under that name since (during a long evaluation) is kept as it is, and the data goes to a
+ * fresh file beside it, named in the UsageError, so that neither is lost.
+ */
+export function writeOutputFile(file: string, data: string, flag: string, command: string, isOwnOutput: (file: string) => boolean): void {
+  // Absent: created whole, and never in place of a file that appears meanwhile.
+  if (writeFileExclusive(file, data)) return;
+  if (statSync(file).isFile() && (statSync(file).size === 0 || isOwnOutput(file))) {
+    writeFileAtomic(file, data);
+    return;
+  }
+  for (let n = 1; ; n++) {
+    const aside = `${file}.${n}`;
+    if (writeFileExclusive(aside, data)) {
+      throw new UsageError(`--${flag} ${file} appeared during the run and is not a file 'jepa ${command}' wrote: it is left as it was, and the results are in ${aside}`);
+    }
   }
 }
 

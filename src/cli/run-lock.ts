@@ -1,9 +1,11 @@
 /**
  * One writer per output folder. A run takes `<out>/.jepa-lock`, a file holding its pid, host
  * and command, created exclusively; a second run on the same folder is refused with one line.
- * A lock whose process is gone (killed with SIGKILL, the machine rebooted) is stale and taken over.
+ * A lock whose process is gone (killed with SIGKILL, the machine rebooted) is stale and taken over;
+ * of several runs taking it over at once, exactly one gets it (see takeOverStale).
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "./errors.js";
@@ -30,9 +32,9 @@ export function lockRunDir(dir: string, command: string): RunLock {
   refuseLockedAncestor(dir);
   const created = mkdirSync(dir, { recursive: true }) ?? null;
   const path = join(dir, LOCK_FILE);
-  const mine = JSON.stringify({ pid: process.pid, host: hostname(), command, since: new Date().toISOString() }) + "\n";
-  // More than one round: taking over a stale lock is followed by another try.
-  for (let round = 0; round < 3; round++) {
+  const mine = ownerText(command);
+  // More than one round: taking over a stale lock (or waiting for another run to) is followed by another try.
+  for (let round = 0; round < 10; round++) {
     if (linkFresh(path, mine)) {
       const lock = { release: () => releaseIfMine(path, mine), created };
       process.once("exit", lock.release);
@@ -74,22 +76,37 @@ function linkFresh(path: string, text: string): boolean {
   }
 }
 
-/** Moves a stale lock aside; if another run replaced it meanwhile, puts that one back. */
-function takeOverStale(path: string, seen: string): void {
-  const aside = `${path}.stale-${process.pid}`;
-  try {
-    renameSync(path, aside);
-  } catch {
+/**
+ * Removes the stale file at path if it still holds `seen`. Removing is a compare-and-delete:
+ * only the run that exclusively creates `<path>.claim-<hash of seen>` may remove that content,
+ * so no run acting on an old reading can remove a lock taken since (it would hold other content,
+ * and a fresh lock cannot take a path that still exists). A claim left by a run that died while
+ * taking over is itself stale and removed the same way, a few levels deep at most.
+ */
+function takeOverStale(path: string, seen: string, depth = 0): void {
+  const claim = `${path}.claim-${createHash("sha256").update(seen).digest("hex").slice(0, 16)}`;
+  if (!linkFresh(claim, ownerText("takeover"))) {
+    const other = readText(claim);
+    const claimer = other === null ? null : parseOwner(other);
+    if (other !== null && claimer && !isAlive(claimer) && depth < 3) takeOverStale(claim, other, depth + 1);
+    else pause(20); // Another run is taking this lock over: let it finish.
     return;
   }
-  if (readText(aside) !== seen) {
-    try {
-      linkSync(aside, path);
-    } catch {
-      // A third run took the lock meanwhile; the one moved aside had just been taken too late.
-    }
+  try {
+    if (readText(path) === seen) unlinkSync(path);
+  } finally {
+    unlinkSync(claim);
   }
-  unlinkSync(aside);
+}
+
+/** This process's owner record; the nonce makes every lock's text unique, which takeOverStale relies on. */
+function ownerText(command: string): string {
+  return JSON.stringify({ pid: process.pid, host: hostname(), command, since: new Date().toISOString(), nonce: randomBytes(8).toString("hex") }) + "\n";
+}
+
+/** Blocks for ms milliseconds (taking a lock is synchronous). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function releaseIfMine(path: string, mine: string): void {

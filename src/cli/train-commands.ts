@@ -8,7 +8,7 @@ import type { Engine } from "../engine/engine.js";
 import { Rng } from "../engine/rng.js";
 import { Reasoner } from "../model/reasoner.js";
 import { TransformerLM } from "../model/transformer.js";
-import { hasCheckpoint, isCheckpoint } from "../train/checkpoint.js";
+import { checkpointConfig, hasCheckpoint } from "../train/checkpoint.js";
 import { lmPhase } from "../train/lm-phase.js";
 import { runTraining, type Phase, type RunResult, type TrainSettings } from "../train/loop.js";
 import { sstPhase } from "../train/sst-phase.js";
@@ -122,6 +122,21 @@ export async function sstCommand(argv: string[]): Promise<void> {
   });
 }
 
+/** What each training command writes, by which an unmarked earlier run of it is told from another command's checkpoint. */
+const WRITES: Record<string, { kind: string; role?: string }> = {
+  pretrain: { kind: "transformer", role: "pretrain" },
+  baseline: { kind: "transformer", role: "baseline" },
+  sst: { kind: "reasoner" },
+  talker: { kind: "talker" },
+};
+
+/** Whether dir holds a checkpoint that loads and is of the kind (and role) that command writes. */
+function isOwnCheckpoint(dir: string, command: string): boolean {
+  const config = checkpointConfig(dir);
+  const writes = WRITES[command];
+  return config !== null && writes !== undefined && config.kind === writes.kind && (writes.role === undefined || config.role === writes.role);
+}
+
 /**
  * Starts the engine, builds the phase, trains (resuming when --out holds this run), and prints
  * the summary. --out is checked and locked first (see output-guard.ts); a run that fails
@@ -130,7 +145,7 @@ export async function sstCommand(argv: string[]): Promise<void> {
  */
 export async function trainAndReport(command: string, f: FlagValues, out: string, settings: TrainSettings, train: Parameters<typeof runTraining>[1], build: (engine: Engine) => Phase): Promise<void> {
   const inputs = [f.data, f.eval, f.init, f.reasoner].filter((x): x is string => typeof x === "string");
-  const lock = claimOutputDir(out, command, inputs, isCheckpoint);
+  const lock = claimOutputDir(out, command, inputs, (dir) => isOwnCheckpoint(dir, command));
   let result: RunResult;
   try {
     result = await trainWithEngine(command, f, out, settings, train, build);

@@ -6,10 +6,11 @@ import { runTreeExperiment } from "../experiments/tree.js";
 import { headline, writeTreeReport } from "../experiments/tree-report.js";
 import { preset } from "../model/presets.js";
 import { join } from "node:path";
-import { isCheckpoint } from "../train/checkpoint.js";
+import { checkpointConfig } from "../train/checkpoint.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
 import { claimOutputDir } from "./output-guard.js";
+import { checkRunSettings, type FlagOf } from "./run-settings.js";
 import { stackSizesFromFlags } from "./train-flags.js";
 
 /** Help text of `jepa tree`. */
@@ -40,6 +41,14 @@ flags:
   --threads N       threads (default: all cores, ${availableParallelism()} here)
   --memory MB       engine memory to reserve (default 3072)
   --json            print the headline numbers as one JSON object on the last stdout line`;
+
+/** The flags that change a tree run's settings (any other difference is the preset's). */
+const SETTING_FLAGS: FlagOf = [
+  [/^seed$/, "--seed"], [/^preset\.(depth|alphabetSize)$/, "--depth"], [/^preset\.shuffleEdges$/, "--shuffle-edges"],
+  [/^preset\.routeDropout$/, "--route-dropout"], [/^preset\.reasoner\.qkNorm$/, "--qk-norm"], [/^preset\.reasoner\.qkTemp$/, "--qk-temp"],
+  [/^preset\.reasoner\.dModel$/, "--d-model"], [/^preset\.reasoner\.layers$/, "--layers"], [/^preset\.reasoner\.heads$/, "--heads"],
+  [/^preset\.reasoner\.attnDim$/, "--attn-dim"], [/^preset\.reasoner\.mlpDim$/, "--mlp-dim"], [/^preset\.pretrainLoss$/, "--pretrain-loss"],
+];
 
 const FLAGS = {
   preset: { type: "string" },
@@ -73,8 +82,9 @@ export async function treeCommand(argv: string[]): Promise<void> {
   const p = { ...base, depth, reasoner, routeDropout, pretrainLoss, shuffleEdges: f["shuffle-edges"] ?? base.shuffleEdges, alphabetSize: Math.max(base.alphabetSize, 2 ** depth - 1) };
   const seed = intFlag(f.seed, "seed", 1, 0, 2 ** 31 - 1);
   const outDir = f.out ?? `runs/tree-${p.name}`;
-  // A run from before folders were marked is recognised by its first stage's checkpoint.
-  claimOutputDir(outDir, "tree", [], (dir) => isCheckpoint(join(dir, "pretrain")));
+  // A run from before folders were marked is recognised by its first stage's checkpoint, of this experiment.
+  claimOutputDir(outDir, "tree", [], (dir) => checkpointConfig(join(dir, "pretrain"))?.experiment === "tree");
+  checkRunSettings(outDir, { preset: p, seed }, SETTING_FLAGS);
   const engine = await createNodeEngine({ threads: intFlag(f.threads, "threads", availableParallelism(), 1, 256), memoryMB: intFlag(f.memory, "memory", 3072, 256, 4096) });
   try {
     const results = runTreeExperiment(engine, { preset: p, seed, outDir, kSweep: !f["no-k-sweep"], log: (line) => console.error(line) });

@@ -1,5 +1,4 @@
 /** The arithmetic comparison's report: Markdown beside the paper's Tables 5-6, SVG figures, metrics.json. */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { barChart } from "../report/svg.js";
 import { writeFileAtomic } from "../train/atomic.js";
@@ -43,12 +42,12 @@ export function headline(r: ArithResults): Record<string, number | string | bool
 
 /** Writes report.md, metrics.json and the figures into outDir. */
 export function writeArithReport(r: ArithResults, outDir: string, command: string): void {
-  writeFileSync(join(outDir, "accuracy.svg"), barChart({
+  writeFileAtomic(join(outDir, "accuracy.svg"), barChart({
     title: "Held-out arithmetic problems, strict-match accuracy", yLabel: "accuracy", yRange: [0, 1],
     categories: r.arith.map((p) => `${p.shots}-shot`),
     series: [{ name: "coupled Transformer T", values: r.arith.map((p) => p.coupled.strict) }, { name: "JEPA-Reasoner + Dual-Talker", values: r.arith.map((p) => p.reasoner.strict) }],
   }));
-  writeFileSync(join(outDir, "ablation.svg"), barChart({
+  writeFileAtomic(join(outDir, "ablation.svg"), barChart({
     title: "Talker ablation: token accuracy against the reference", yLabel: "token accuracy", yRange: [0, 1],
     categories: r.ablation.conditions.map((c) => c.key),
     series: [{ name: "free decoding", values: r.ablation.conditions.map((c) => c.tokenAccuracy) }, { name: "teacher-forced decoder", values: r.ablation.conditions.map((c) => c.nextTokenAccuracy) }],

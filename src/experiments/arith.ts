@@ -6,7 +6,6 @@
  * evaluate both few-shot on held-out problems (and on GSM8K test when given), and run the Talker
  * ablation. Every phase checkpoints into its own directory under outDir, so a killed run resumes.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Engine } from "../engine/engine.js";
 import { Rng } from "../engine/rng.js";
@@ -20,6 +19,8 @@ import { DualTalker } from "../model/dual-talker.js";
 import { Reasoner } from "../model/reasoner.js";
 import type { TalkerConfig } from "../model/talker-config.js";
 import { TransformerLM } from "../model/transformer.js";
+import { writeFileAtomic } from "../train/atomic.js";
+import { makeFolder } from "../train/folders.js";
 import { lmPhase } from "../train/lm-phase.js";
 import { runTraining, type TrainSettings } from "../train/loop.js";
 import { sstPhase } from "../train/sst-phase.js";
@@ -84,7 +85,7 @@ export async function runArithExperiment(engine: Engine, o: ArithRunOptions): Pr
     seconds[name] = (performance.now() - t0) / 1000;
     return out;
   };
-  mkdirSync(join(o.outDir, "evals"), { recursive: true });
+  makeFolder(join(o.outDir, "evals"));
   const data = await timed("data", () => prepareData(o));
   // trainModels times each phase itself.
   const models = trainModels(engine, o, data, seconds);
@@ -112,9 +113,9 @@ async function prepareData(o: ArithRunOptions) {
   const splits = generateArithSplits({ train: p.problems.train, test: p.problems.val + p.problems.test }, rng, p.generator);
   const val = splits.test.slice(0, p.problems.val);
   const test = splits.test.slice(p.problems.val);
-  mkdirSync(join(o.outDir, "data"), { recursive: true });
-  writeFileSync(join(o.outDir, "data", "arith-train.jsonl"), toGsm8kJsonl(splits.train));
-  writeFileSync(join(o.outDir, "data", "arith-test.jsonl"), toGsm8kJsonl(test));
+  makeFolder(join(o.outDir, "data"));
+  writeFileAtomic(join(o.outDir, "data", "arith-train.jsonl"), toGsm8kJsonl(splits.train));
+  writeFileAtomic(join(o.outDir, "data", "arith-test.jsonl"), toGsm8kJsonl(test));
   // A character vocabulary must also cover the GSM8K text it will read (only its characters:
   // BPE merges are learned from the training problems alone, and bytes cover everything else).
   const gsm8kText = p.tokenizer === "char" && o.gsm8k ? [...o.gsm8k.test, ...o.gsm8k.exemplars].map((e) => `${e.question} ${e.answer}`) : [];
@@ -186,7 +187,7 @@ function evaluatePair(engine: Engine, m: Models, tokenizer: Tokenizer, o: ArithR
     const one = (key: "coupled" | "reasoner"): EvalSummary => {
       const r = evaluateFewShot(models[key], tokenizer, plan.problems, { task: GSM8K_TASKS.gsm8k, shots, exemplarSource: plan.exemplars, maxSteps: plan.budget });
       const file = join("evals", `${plan.set}-${shots}shot-${key}.jsonl`);
-      writeFileSync(join(o.outDir, file), r.items.map((x) => JSON.stringify(x) + "\n").join(""));
+      writeFileAtomic(join(o.outDir, file), r.items.map((x) => JSON.stringify(x) + "\n").join(""));
       o.log(`${plan.set} ${shots}-shot, ${r.model}: strict ${(100 * r.strict).toFixed(1)} %, flexible ${(100 * r.flexible).toFixed(1)} % of ${r.count} (${r.seconds.toFixed(0)} s)`);
       const { items, ...rest } = r;
       return { ...rest, samples: items.slice(0, 3), file };

@@ -1,5 +1,4 @@
 /** The CFG report: Markdown beside the paper's Tables 4 and 7, SVG figures, metrics.json. */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../train/atomic.js";
 import type { CfgResults } from "./cfg.js";
@@ -34,7 +33,7 @@ export function headline(r: CfgResults): Record<string, number | string | number
 /** Writes report.md, metrics.json and the figures into outDir. */
 export function writeCfgReport(r: CfgResults, outDir: string, command: string): void {
   const figures = { "fig3-token-noise.svg": figure3(r.eval), "latent-noise.svg": latentNoiseFigure(r.eval), "grammaticality.svg": grammarFigure(r.eval) };
-  for (const [name, svg] of Object.entries(figures)) writeFileSync(join(outDir, name), svg);
+  for (const [name, svg] of Object.entries(figures)) writeFileAtomic(join(outDir, name), svg);
   writeFileAtomic(join(outDir, "metrics.json"), JSON.stringify({ headline: headline(r), ...r, claims: checkClaims(r.eval) }, null, 2) + "\n");
   writeFileAtomic(join(outDir, "report.md"), markdown(r, command));
 }

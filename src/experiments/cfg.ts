@@ -5,8 +5,9 @@
  * noise (Table 7, Fig. 3), latent noise (Table 4), and by the Earley parser. Every stage saves
  * into outDir, so a killed run resumes where it stopped.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeFolder } from "../train/folders.js";
 import { parameterCount } from "../model/config.js";
 import type { TalkerConfig } from "../model/talker-config.js";
 import type { CfgPreset } from "./cfg-config.js";
@@ -41,7 +42,7 @@ export interface CfgResults {
 /** Runs the whole experiment; each stage opens (and closes) its own engine with `open`. */
 export async function runCfgExperiment(open: EngineOpener, o: CfgRunOptions): Promise<CfgResults> {
   const { preset: p, log } = o;
-  mkdirSync(o.outDir, { recursive: true });
+  makeFolder(o.outDir);
   const seconds = loadTimings(o.outDir);
   const t0 = performance.now();
   const grammar = loadGrammar(p.grammar);

@@ -1,5 +1,4 @@
 /** The tree-search report: Markdown beside the paper's numbers, SVG figures and metrics.json. */
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { barChart, lineChart } from "../report/svg.js";
 import { writeFileAtomic } from "../train/atomic.js";
@@ -28,14 +27,14 @@ export function headline(r: TreeResults): Record<string, number | string | boole
 /** Writes report.md, metrics.json and the figures into outDir. */
 export function writeTreeReport(r: TreeResults, outDir: string, command: string): void {
   const figures = [...r.figures];
-  writeFileSync(join(outDir, "per-position.svg"), barChart({
+  writeFileAtomic(join(outDir, "per-position.svg"), barChart({
     title: "Route accuracy by position (held-out trees)", yLabel: "accuracy", yRange: [0, 1],
     categories: r.reasoner.perPosition.map((_, i) => `route[${i}]`),
     series: [{ name: "JEPA-Reasoner + Mono-Talker", values: r.reasoner.perPosition }, { name: "coupled Transformer T", values: r.coupled.perPosition }],
   }));
   figures.push("per-position.svg");
   if (r.kSweep) {
-    writeFileSync(join(outDir, "k-sweep.svg"), lineChart({
+    writeFileAtomic(join(outDir, "k-sweep.svg"), lineChart({
       title: "Correct major contributor vs SST steps, by loss scale k", xLabel: "SST step", yLabel: "correct-major rate", yRange: [0, 1],
       series: r.kSweep.curves.map((c) => ({ name: `k = ${c.k}`, points: c.points })),
     }));

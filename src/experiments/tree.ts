@@ -5,7 +5,7 @@
  * (generalisation), and run the analyses.
  * Every phase checkpoints into its own directory under outDir, so a killed run resumes.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Engine } from "../engine/engine.js";
 import { Rng } from "../engine/rng.js";
@@ -18,6 +18,7 @@ import { lmPhase } from "../train/lm-phase.js";
 import { runTraining, type TrainSettings } from "../train/loop.js";
 import { sstPhase } from "../train/sst-phase.js";
 import { answerSpan, talkerPhase } from "../train/talker-phase.js";
+import { writeFileAtomic } from "../train/atomic.js";
 import { paramsToGroup } from "../train/weights.js";
 import { groupToParams } from "../train/weights.js";
 import { mixedLatents, pcaFigure, type MixedLatentReport } from "./tree-analysis.js";
@@ -122,7 +123,7 @@ export function runTreeExperiment(engine: Engine, o: TreeRunOptions): TreeResult
   ]);
   const figures: string[] = [];
   const pcaOut = pcaFigure(rEval.chains, splits.test, reasoner.ema.view(), D, "EMA", letters);
-  writeFileSync(join(o.outDir, "pca.svg"), pcaOut.svg);
+  writeFileAtomic(join(o.outDir, "pca.svg"), pcaOut.svg);
   figures.push("pca.svg");
   const containment = timed("containment", () => checkContainment(engine, reasoner, talker, coupled, splits.test.slice(0, 200), rEval.chains.slice(0, 200), used, new Rng(seed + 5)));
 

@@ -1,10 +1,40 @@
 /** Atomic file writes: a reader sees the old file or the new one, never half of one. */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { makeFolder } from "./folders.js";
 
 /** Writes data to path through a temporary file in the same directory, then renames it. */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  const tmp = writeTemp(path, data);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Creates path holding data, whole, only if nothing is there: returns false, writing nothing,
+ * when path exists. The data is written aside, then hard-linked into place (a link fails rather
+ * than replace a file created meanwhile).
+ */
+export function writeFileExclusive(path: string, data: Uint8Array | string): boolean {
+  const tmp = writeTemp(path, data);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** Writes data, synced to disk, to a fresh temporary file beside path; returns its name. */
+function writeTemp(path: string, data: Uint8Array | string): string {
+  makeFolder(dirname(path));
   const { fd, tmp } = openFreshTemp(path);
   try {
     try {
@@ -15,7 +45,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
+    return tmp;
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;

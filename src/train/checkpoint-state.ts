@@ -4,10 +4,13 @@
  * without a word. state.json also carries a SHA-256 of its own other fields (`checksum`), so
  * the whole checkpoint is covered by hashes. Shared by the Node and browser readers.
  */
-import { CHECKPOINT_FORMAT, type CheckpointConfig, type TrainingState } from "./checkpoint-types.js";
+import { CHECKPOINT_FORMAT, GROUP_FILES, type CheckpointConfig, type TrainingState } from "./checkpoint-types.js";
 
 /** Format 1 (written before state.json carried its own checksum) is still read, without one. */
 const LEGACY_FORMAT = 1;
+
+/** The files a state.json may list. Finishing a save renames each listed file, so a name such as `../x` must never get that far. */
+const LISTABLE = ["config.json", ...Object.values(GROUP_FILES)];
 
 /** state.json as parsed: the training state, the format, the file hashes and the checksum. */
 export interface StateFile {
@@ -36,6 +39,8 @@ export function splitStateFile(value: unknown, path: string): StateFile {
   if (typeof files !== "object" || files === null || Array.isArray(files) || Object.values(files).some((h) => typeof h !== "string")) {
     throw new Error(`${path}: 'files' must map file names to SHA-256 hashes`);
   }
+  const stranger = Object.keys(files).find((name) => !LISTABLE.includes(name));
+  if (stranger !== undefined) throw new Error(`${path}: lists ${JSON.stringify(stranger)}, which is not a checkpoint file (expected ${LISTABLE.join(", ")})`);
   const { files: _f, format: _v, ...state } = body;
   return { state: state as TrainingState, files: files as Record<string, string>, signed: format === CHECKPOINT_FORMAT ? JSON.stringify(body) : null, checksum: (checksum as string) ?? null };
 }

@@ -63,12 +63,16 @@ export function hasCheckpoint(dir: string): boolean {
  * name is common, and a folder taken for a run is written into.
  */
 export function isCheckpoint(dir: string): boolean {
-  if (!hasCheckpoint(dir)) return false;
+  return checkpointConfig(dir) !== null;
+}
+
+/** The config of the checkpoint in dir if it loads, else null (reads only). */
+export function checkpointConfig(dir: string): CheckpointConfig | null {
+  if (!hasCheckpoint(dir)) return null;
   try {
-    loadCheckpoint(dir);
-    return true;
+    return loadCheckpoint(dir).config;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -157,8 +161,9 @@ function readListed(dir: string, name: string, parsed: StateFile, committing: bo
 /** Renames the staged files of a committed save into place, state.json last. */
 function finishSave(dir: string): void {
   const next = splitStateFile(parseJsonBytes(readRegularFile(join(dir, "state.json.next")), join(dir, "state.json.next")), join(dir, "state.json.next"));
-  for (const name of Object.keys(next.files)) {
-    if (existsSync(join(dir, `${name}.next`))) renameSync(join(dir, `${name}.next`), join(dir, name));
+  // The checkpoint's own names only, whatever state.json.next lists (splitStateFile refuses others too).
+  for (const name of CHECKPOINT_FILES) {
+    if (name !== "state.json" && next.files[name] && existsSync(join(dir, `${name}.next`))) renameSync(join(dir, `${name}.next`), join(dir, name));
   }
   renameSync(join(dir, "state.json.next"), join(dir, "state.json"));
 }

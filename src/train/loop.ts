@@ -4,7 +4,7 @@
  * JSONL metrics log, and checkpoints that resume bit-exactly (weights, optimizer moments,
  * EMA target, step, RNG and data position).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkStepFinite } from "../engine/check.js";
 import type { Engine } from "../engine/engine.js";
@@ -14,6 +14,7 @@ import { warmupCosine } from "../engine/schedule.js";
 import type { Tensor } from "../engine/tensor.js";
 import { batchAt, type Batch, type Dataset, type LossPositions } from "../data/dataset.js";
 import { writeFileAtomic } from "./atomic.js";
+import { checkNoFileInWay, makeFolder } from "./folders.js";
 import { hasCheckpoint, loadCheckpoint, recoverCheckpoint, saveCheckpoint, type Checkpoint, type CheckpointConfig, type TensorGroup } from "./checkpoint.js";
 import { Progress } from "./progress.js";
 
@@ -73,7 +74,8 @@ export interface RunResult {
 /** Trains `phase` on `data`, resuming from outDir when it holds a checkpoint of the same run. */
 export function runTraining(engine: Engine, data: Dataset, phase: Phase, settings: TrainSettings, run: RunOptions): RunResult {
   const start = performance.now();
-  mkdirSync(run.outDir, { recursive: true });
+  makeFolder(run.outDir);
+  checkNoFileInWay(join(run.outDir, "best"));
   const opt = new AdamW(engine, phase.params, { lr: settings.lr, beta1: settings.beta1, beta2: settings.beta2, weightDecay: settings.weightDecay });
   const rng = new Rng(settings.seed);
   const schedule = warmupCosine(settings.lr, settings.warmup, settings.steps, settings.minLr);
