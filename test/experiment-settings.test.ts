@@ -27,12 +27,22 @@ test("a rerun with a flag that changes the data or the model is refused, naming 
     [["--qk-norm", "temp"], "--qk-norm"],
     [["--depth", "3"], "--depth"],
     [["--seed", "2"], "--seed"],
+    [["--heads", "1"], "--heads"],
+    [["--attn-dim", "64", "--heads", "2"], "--attn-dim"],
+    [["--pretrain-loss", "route"], "--pretrain-loss"],
   ] as const) {
     jepaFails(tree(OUT, ...extra), new RegExp(`holds stages trained with other settings: ${flag} differs .*: rerun with the flags it was trained with, or use another --out$`));
   }
   // A difference no flag makes is the preset's.
   jepaFails(["tree", "--preset", "quick", ...tree(OUT).slice(3)], /--preset differs \(preset\.name was "tiny", now "quick"\)/);
   assert.deepEqual(snapshot(OUT), before);
+});
+
+test("bad Reasoner sizes and pretraining losses are refused with one line before any work", () => {
+  const out = join(ROOT, "never");
+  jepaFails(tree(out, "--pretrain-loss", "some"), /--pretrain-loss must be all or route, got 'some'$/);
+  jepaFails(tree(out, "--heads", "3"), /--heads 3 does not divide --attn-dim 32$/);
+  assert.throws(() => readFileSync(join(out, "settings.json")), /ENOENT/);
 });
 
 test("the same flags resume the run", () => {

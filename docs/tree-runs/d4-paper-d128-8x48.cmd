@@ -1,0 +1,1 @@
+JEPA_BACKEND=native node scripts/tree-pretrain-probe.mjs --out /tmp/runs/d4-paper-d128-8x48 --d 128 --depth 4 --batch 64 --steps 3000 --warmup 50 --eval-every 250 --loss answer --lr 1.5e-3 --trees 100000 --qk-norm paper --attn-dim 384 --heads 8 --threads 2
