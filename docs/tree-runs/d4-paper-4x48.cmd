@@ -1,1 +1,2 @@
 node scripts/tree-pretrain-probe.mjs --out /tmp/runs/d4-paper-4x48 --d 64 --depth 4 --batch 64 --steps 4000 --warmup 50 --eval-every 250 --loss answer --lr 2e-3 --trees 100000 --qk-norm paper --attn-dim 192 --heads 4
+(resumed from step 1500 with the native backend) JEPA_BACKEND=native node scripts/tree-pretrain-probe.mjs --out /tmp/runs/d4-paper-4x48 --d 64 --depth 4 --batch 64 --steps 4000 --warmup 50 --eval-every 250 --loss answer --lr 2e-3 --trees 100000 --qk-norm paper --attn-dim 192 --heads 4

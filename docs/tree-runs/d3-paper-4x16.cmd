@@ -1,0 +1,1 @@
+JEPA_BACKEND=native node scripts/tree-pretrain-probe.mjs --out /tmp/runs/d3-paper-4x16 --d 64 --depth 3 --batch 64 --steps 1500 --warmup 50 --eval-every 250 --loss answer --lr 2e-3 --trees 20000 --qk-norm paper --attn-dim 64 --heads 4
