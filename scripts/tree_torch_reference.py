@@ -11,7 +11,8 @@ route targets (root, branch 1, branch 2, target, end) of 500 held-out trees.
 Usage (Debian: apt-get install python3-torch libopenblas0-pthread):
   python3 scripts/tree_torch_reference.py [--layers 6 --d 128 --heads 4 --lr 2e-3
     --steps 3000 --batch 64 --trees 20000 --depth 4 --loss all|route
-    --qk-norm none|fixed|learned --attn-scale 1 --qkv-std 0.02 --positions rope|learned|both --threads 1 --eval-every 250 --seed 1]
+    --qk-norm none|fixed|learned|temp --attn-scale 1 --qkv-std 0.02 --positions rope|learned|both --threads 1 --eval-every 250 --seed 1
+    --probe (attention diagnostics of the lookup circuit at every evaluation)]
 """
 import argparse
 import math
@@ -249,7 +250,7 @@ def main():
         for j in range(route_len - 2):  # branch positions: input route[j], next route[j + 1]
             q = start + j
             for m in range(j + 1, route_len):  # the edge occurrence of route node m (as a child)
-                pos = torch.tensor([int((ids[i, :edge_end] == ids[i, start + m]).nonzero()[0]) for i in range(B)])
+                pos = torch.stack([child[(ids[i, child] == ids[i, start + m]).nonzero()[0, 0]] for i in range(B)])
                 mass = probs[:, :, :, q, :].permute(1, 3, 0, 2)[torch.arange(B), pos].mean(0)  # (L, H)
                 l, h = divmod(int(mass.argmax()), H)
                 lines.append(f"    branch {j + 1} -> route node {m} edge: best layer {l} head {h} {100 * mass[l, h]:.0f} %, per layer max " + " ".join(f"{100 * x:.0f}" for x in mass.max(1).values.tolist()))
