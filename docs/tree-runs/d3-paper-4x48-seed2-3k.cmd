@@ -1,0 +1,1 @@
+JEPA_BACKEND=native node scripts/tree-pretrain-probe.mjs --out /tmp/runs/d3-paper-4x48-seed2-3k --d 64 --depth 3 --batch 64 --steps 3000 --warmup 50 --eval-every 250 --loss answer --lr 2e-3 --trees 20000 --qk-norm paper --attn-dim 192 --heads 4 --seed 2
