@@ -9,7 +9,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { BIN, jepa, jepaFails, jepaOk, pretrainArgs } from "./helpers/jepa-cli.js";
+import { BIN, jepa, jepaFails, jepaOk, pretrainArgs, until } from "./helpers/jepa-cli.js";
 
 const ROOT = mkdtempSync(join(tmpdir(), "jepa-live-"));
 let trainer: ChildProcess | null = null;
@@ -18,15 +18,6 @@ after(() => {
   trainer?.kill("SIGKILL");
   rmSync(ROOT, { recursive: true, force: true });
 });
-
-/** Waits until check() holds, polling; fails after ms. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test("readers of a live run see whole saves and leave it running; a second writer is refused", async () => {
   const out = join(ROOT, "live");

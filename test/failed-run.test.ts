@@ -9,19 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { BIN, FAST, jepaFails, pretrainArgs, SORT_DATA } from "./helpers/jepa-cli.js";
+import { BIN, FAST, jepaFails, pretrainArgs, SORT_DATA, until } from "./helpers/jepa-cli.js";
 
 const ROOT = mkdtempSync(join(tmpdir(), "jepa-failed-"));
 after(() => rmSync(ROOT, { recursive: true, force: true }));
-
-/** Waits until check() holds, polling; fails after ms. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test("files put into a new run's folder while it trains survive the run failing before its first checkpoint", async () => {
   const out = join(ROOT, "run");
@@ -31,7 +22,7 @@ test("files put into a new run's folder while it trains survive the run failing 
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  await until(() => existsSync(join(out, ".jepa-run")), 30_000, "the run to claim its folder");
+  await until(() => existsSync(join(out, ".jepa-run")), 30_000, "the run to claim its folder", 20);
   writeFileSync(join(out, "notes.md"), "my notes\n");
   // A file named like the best checkpoint's folder makes that save, and so the run, fail.
   writeFileSync(join(out, "best"), "mine\n");

@@ -63,3 +63,12 @@ export function snapshot(dir: string): Map<string, string> {
   walk("");
   return out;
 }
+
+/** Waits until check() holds, polling every pollMs; fails after ms, naming what it waited for. */
+export async function until(check: () => boolean, ms: number, what: string, pollMs = 50): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
