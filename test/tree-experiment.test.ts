@@ -59,6 +59,9 @@ test("the whole pipeline runs, writes its report, and resumes to the same result
   const resumed: string[] = [];
   const second = runTreeExperiment(engine, { preset: TOY, seed: 3, outDir: dir, kSweep: false, log: (l) => resumed.push(l) });
   assert.deepEqual(headline({ ...second, kSweep: null, seconds: {} }), headline({ ...first, kSweep: null, seconds: {} }));
+  // Times add up over invocations: the resumed run reports the first run's pretraining time, not the reload's.
+  assert.ok(second.seconds.pretrain >= first.seconds.pretrain && first.seconds.pretrain > 0);
+  assert.ok(second.seconds.k_sweep >= first.seconds.k_sweep, "a stage the second run skipped keeps its time");
   assert.deepEqual(second.generalisation, first.generalisation);
   assert.ok(resumed.some((l) => /generalisation: scored before/.test(l)), "the finished generalisation stage ran again");
   assert.ok(!resumed.some((l) => /generalisation: \d+ fresh trees/.test(l)));

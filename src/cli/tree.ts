@@ -36,6 +36,8 @@ flags:
   --d-model N, --layers N, --heads N, --attn-dim N, --mlp-dim N
                     the Reasoner's sizes (default: the preset's; head dimension = attn-dim / heads)
   --pretrain-loss L all (the paper's: every position) or route (the route positions only)
+  --pretrain-steps N
+                    pretraining steps (default: the preset's; the cosine schedule spans them)
   --route-dropout P pretraining hides each teacher-forced branch input with probability P
                     (default 0, the paper's teacher forcing; see docs/tree-recipe.md)
   --no-k-sweep      skip the k = 1…6 sweep
@@ -49,6 +51,7 @@ const SETTING_FLAGS: FlagOf = [
   [/^preset\.routeDropout$/, "--route-dropout"], [/^preset\.reasoner\.qkNorm$/, "--qk-norm"], [/^preset\.reasoner\.qkTemp$/, "--qk-temp"],
   [/^preset\.reasoner\.dModel$/, "--d-model"], [/^preset\.reasoner\.layers$/, "--layers"], [/^preset\.reasoner\.heads$/, "--heads"],
   [/^preset\.reasoner\.attnDim$/, "--attn-dim"], [/^preset\.reasoner\.mlpDim$/, "--mlp-dim"], [/^preset\.pretrainLoss$/, "--pretrain-loss"],
+  [/^preset\.pretrain\.steps$/, "--pretrain-steps"],
 ];
 
 const FLAGS = {
@@ -66,6 +69,7 @@ const FLAGS = {
   "attn-dim": { type: "string" },
   "mlp-dim": { type: "string" },
   "pretrain-loss": { type: "string" },
+  "pretrain-steps": { type: "string" },
   "no-k-sweep": { type: "boolean" },
   threads: { type: "string" },
   memory: { type: "string" },
@@ -80,7 +84,8 @@ export async function treeCommand(argv: string[]): Promise<void> {
   const reasoner = stackSizesFromFlags(f, base.reasoner);
   const pretrainLoss = pretrainLossFromFlag(f["pretrain-loss"], base.pretrainLoss);
   const routeDropout = floatFlag(f["route-dropout"], "route-dropout", base.routeDropout, { min: 0, max: 1, maxExclusive: true });
-  const p = { ...base, depth, reasoner, routeDropout, pretrainLoss, shuffleEdges: f["shuffle-edges"] ?? base.shuffleEdges, alphabetSize: Math.max(base.alphabetSize, 2 ** depth - 1) };
+  const pretrain = { ...base.pretrain, steps: intFlag(f["pretrain-steps"], "pretrain-steps", base.pretrain.steps, 1, 10_000_000) };
+  const p = { ...base, depth, reasoner, routeDropout, pretrainLoss, pretrain, shuffleEdges: f["shuffle-edges"] ?? base.shuffleEdges, alphabetSize: Math.max(base.alphabetSize, 2 ** depth - 1) };
   const seed = intFlag(f.seed, "seed", 1, 0, 2 ** 31 - 1);
   const outDir = f.out ?? `runs/tree-${p.name}`;
   // A run from before folders were marked is recognised by its first stage's checkpoint, of this experiment.

@@ -71,7 +71,7 @@ function markdown(r: ArithResults, command: string): string {
   return [
     `# Arithmetic reasoning: JEPA-Reasoner vs a coupled Transformer (preset \`${p.name}\`)`,
     "",
-    `Command: \`${command}\` (seed ${r.seed}). Total time ${(total / 60).toFixed(1)} min.`,
+    `Command: \`${command}\` (seed ${r.seed}). Total time ${(total / 60).toFixed(1)} min (added up over every invocation of the run, a resumed run included).`,
     "",
     "The paper's GSM8K experiment (§6) compares a 0.9B JEPA-Reasoner + Talker with a 0.9B Transformer fine-tuned on identical data with identical hyperparameters. A 0.9B model cannot be trained on a 2-core CPU, so this run makes the same comparison at a size that fits, on generated word problems in GSM8K's format that such a model can learn, and also scores both models on GSM8K itself.",
     "",

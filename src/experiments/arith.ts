@@ -29,6 +29,7 @@ import { groupToParams, paramsToGroup } from "../train/weights.js";
 import type { ArithPreset, ArithSchedule } from "./arith-config.js";
 import { fewShotDataset, packedDataset, tokenizerCorpus } from "./arith-data.js";
 import { runTalkerAblation, type AblationResult } from "./arith-ablation.js";
+import { loadTimings, timeStage, timeStageAsync } from "./run-timings.js";
 
 /** GSM8K problems to evaluate on, with the problems whose first n serve as exemplars. */
 export interface Gsm8kSets {
@@ -78,14 +79,9 @@ interface Models {
 
 /** Runs the whole experiment and writes checkpoints, data and evaluation logs under outDir. */
 export async function runArithExperiment(engine: Engine, o: ArithRunOptions): Promise<ArithResults> {
-  const seconds: Record<string, number> = {};
-  const timed = async <T>(name: string, fn: () => T | Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const out = await fn();
-    seconds[name] = (performance.now() - t0) / 1000;
-    return out;
-  };
   makeFolder(join(o.outDir, "evals"));
+  const seconds = loadTimings(o.outDir);
+  const timed = <T>(name: string, fn: () => T | Promise<T>): Promise<T> => timeStageAsync(o.outDir, seconds, name, fn);
   const data = await timed("data", () => prepareData(o));
   // trainModels times each phase itself.
   const models = trainModels(engine, o, data, seconds);
@@ -141,11 +137,7 @@ function trainModels(engine: Engine, o: ArithRunOptions, d: Prepared, seconds: R
     evalEvery: p.evalEvery, checkpointEvery: Math.max(25, Math.floor(s.steps / 4)), logEvery: Math.max(5, Math.floor(s.steps / 20)), seed: seed + offset, loss,
   });
   const run = (name: string) => ({ outDir: join(o.outDir, name), label: name, log: o.log });
-  const timed = (name: string, fn: () => void) => {
-    const t0 = performance.now();
-    fn();
-    seconds[name] = (performance.now() - t0) / 1000;
-  };
+  const timed = (name: string, fn: () => void) => timeStage(o.outDir, seconds, name, fn);
   const model = { ...p.reasoner, vocab: d.tokenizer.size };
   const tokenizer = d.tokenizer.toJSON();
   const base = { experiment: "arith", model, tokenizer };

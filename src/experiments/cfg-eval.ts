@@ -14,7 +14,7 @@ import { completeC, completeR, completeT } from "./cfg-generate.js";
 import { cfgConfigs, loadCoconut, loadReasonerTalker, loadTransformer, STAGE_DIRS, withEngine } from "./cfg-models.js";
 import { latentNoise, noiseRng, noisyPrompts } from "./cfg-noise.js";
 import { scoreCompletions, type CompletionScores, type PrefixParsers } from "./cfg-score.js";
-import { addTiming } from "./cfg-timings.js";
+import { addTiming } from "./run-timings.js";
 import type { StageContext } from "./cfg-train.js";
 
 /** A model's scores: one entry per token-noise level, and per latent-noise level (R and C). */

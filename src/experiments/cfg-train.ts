@@ -20,7 +20,7 @@ import { answerSpan, talkerPhase } from "../train/talker-phase.js";
 import { groupToParams } from "../train/weights.js";
 import type { CfgPreset } from "./cfg-config.js";
 import type { CfgSplits } from "./cfg-data.js";
-import { addTiming } from "./cfg-timings.js";
+import { addTiming } from "./run-timings.js";
 import { cfgConfigs, loadTransformer, STAGE_DIRS, stageWeights, withEngine, type EngineOpener } from "./cfg-models.js";
 import type { PhaseSchedule } from "./tree-config.js";
 
@@ -32,7 +32,7 @@ export interface StageContext {
   outDir: string;
   splits: CfgSplits;
   log: (line: string) => void;
-  /** Wall-clock seconds per stage over every invocation of this run (cfg-timings.ts). */
+  /** Wall-clock seconds per stage over every invocation of this run (run-timings.ts). */
   seconds: Record<string, number>;
 }
 

@@ -15,7 +15,7 @@ import { cfgSplits, cfgVocab, loadGrammar } from "./cfg-data.js";
 import { evaluateAll, type CfgEval } from "./cfg-eval.js";
 import { cfgConfigs, STAGE_DIRS, type EngineOpener } from "./cfg-models.js";
 import { PrefixParsers } from "./cfg-score.js";
-import { addTiming, loadTimings } from "./cfg-timings.js";
+import { addTiming, loadTimings } from "./run-timings.js";
 import { trainAll, type StageContext } from "./cfg-train.js";
 
 /** What a run is asked to do. */

@@ -54,7 +54,7 @@ function markdown(r: TreeResults, command: string, figures: string[]): string {
   const lines = [
     `# Tree search: JEPA-Reasoner vs a coupled Transformer (preset \`${p.name}\`)`,
     "",
-    `Command: \`${command}\` (seed ${r.seed}). Total time ${(total / 60).toFixed(1)} min.`,
+    `Command: \`${command}\` (seed ${r.seed}). Total time ${(total / 60).toFixed(1)} min (added up over every invocation of the run, a resumed run included).`,
     "",
     `Task: route from the root to a target leaf of a random binary tree of depth ${p.depth} (${2 ** p.depth - 1} nodes named by a random permutation of ${p.alphabetSize} letters, edges in ${p.shuffleEdges ? "shuffled" : "level"} order), in the paper's format. ${p.trees.train} training trees; ${r.reasoner.count} held-out test trees, none of which occurs in training.`,
     `Models: Reasoner ${(r.parameters.reasoner / 1e6).toFixed(2)}M parameters (d ${p.reasoner.dModel}, ${p.reasoner.layers} blocks, attention ${p.reasoner.attnDim} over ${p.reasoner.heads} heads, MLP ${p.reasoner.mlpDim}, QK-Norm ${qkNormText(p.reasoner)}); Mono-Talker ${(r.parameters.talker / 1e6).toFixed(2)}M (${p.talker.layers} blocks, bidirectional over the route latents). The coupled baseline T is the same pretrained Transformer trained further with next-token prediction on the same route positions.`,

@@ -27,6 +27,7 @@ import { checkContainment, type ContainmentReport } from "./tree-containment.js"
 import { evaluateCoupled, evaluateReasoner, type RouteScores } from "./tree-eval.js";
 import { runDataOf, runGeneralisation, type GeneralisationReport } from "./tree-generalisation.js";
 import { runKSweep, type KSweepResult } from "./tree-ksweep.js";
+import { loadTimings, timeStage } from "./run-timings.js";
 
 /** What a run is asked to do. */
 export interface TreeRunOptions {
@@ -70,14 +71,9 @@ export function treeDataset(examples: readonly TreeExample[], routeDropout = 0):
 /** Runs the whole experiment and writes checkpoints, figures and metrics under outDir. */
 export function runTreeExperiment(engine: Engine, o: TreeRunOptions): TreeResults {
   const { preset: p, seed, log } = o;
-  const seconds: Record<string, number> = {};
-  const timed = <T>(name: string, fn: () => T): T => {
-    const t0 = performance.now();
-    const out = fn();
-    seconds[name] = (performance.now() - t0) / 1000;
-    return out;
-  };
   mkdirSync(o.outDir, { recursive: true });
+  const seconds = loadTimings(o.outDir);
+  const timed = <T>(name: string, fn: () => T): T => timeStage(o.outDir, seconds, name, fn);
   const splits = timed("data", () => generateSplits(p.trees, { seed, depth: p.depth, shuffleEdges: p.shuffleEdges, alphabetSize: p.alphabetSize }));
   const train = treeDataset(splits.train), val = treeDataset(splits.val);
   const seq = Math.max(...splits.train.map((e) => e.tokens.length)) - 1;

@@ -17,3 +17,19 @@ export function addTiming(outDir: string, timings: Record<string, number>, stage
   timings[stage] = (timings[stage] ?? 0) + seconds;
   writeFileAtomic(join(outDir, "timings.json"), JSON.stringify(timings, null, 2) + "\n");
 }
+
+/** Runs a synchronous stage and adds its seconds to the record. */
+export function timeStage<T>(outDir: string, timings: Record<string, number>, stage: string, fn: () => T): T {
+  const t0 = performance.now();
+  const out = fn();
+  addTiming(outDir, timings, stage, (performance.now() - t0) / 1000);
+  return out;
+}
+
+/** Runs an asynchronous stage and adds its seconds to the record. */
+export async function timeStageAsync<T>(outDir: string, timings: Record<string, number>, stage: string, fn: () => T | Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const out = await fn();
+  addTiming(outDir, timings, stage, (performance.now() - t0) / 1000);
+  return out;
+}
