@@ -29,7 +29,9 @@ export interface ContainmentReport {
   identicalAnalysis: boolean;
   /** Coupled T after a forced wrong first branch: continuations that follow the wrong subtree. */
   coupledFollowsError: number;
-  /** Coupled T after a forced wrong first branch: continuations that still end at the target. */
+  /** Coupled T after a forced wrong first branch: continuations whose next token is back on the correct route. */
+  coupledReturnsToRoute: number;
+  /** Coupled T after a forced wrong first branch: continuations that still end at the target (only by leaving the wrong subtree). */
   coupledReachesTarget: number;
 }
 
@@ -57,33 +59,42 @@ export function checkContainment(
   }));
   const identicalChains = again.filter((c, i) => Buffer.compare(Buffer.from(c.buffer), Buffer.from(chains[i].buffer)) === 0).length;
   const after = JSON.stringify(mixedLatents(again, examples, reasoner.ema.view(), D, "EMA", population).overall);
-  const coupledCheck = coupled ? forcedWrongBranch(engine, coupled, examples) : { follows: NaN, reaches: NaN };
+  const coupledCheck = coupled ? forcedWrongBranch(engine, coupled, examples) : { follows: NaN, returns: NaN, reaches: NaN };
   return {
     trees: examples.length, corruptedTokens: corrupted, identicalChains, identicalAnalysis: before === after,
-    coupledFollowsError: coupledCheck.follows, coupledReachesTarget: coupledCheck.reaches,
+    coupledFollowsError: coupledCheck.follows, coupledReturnsToRoute: coupledCheck.returns, coupledReachesTarget: coupledCheck.reaches,
   };
 }
 
-/** Forces the sibling of the correct first branch after the root, then decodes greedily. */
-function forcedWrongBranch(engine: Engine, lm: TransformerLM, examples: readonly TreeExample[]): { follows: number; reaches: number } {
-  let follows = 0, reaches = 0;
+/**
+ * Forces the sibling of the correct first branch after the root, then decodes greedily, and
+ * sorts each continuation: it follows the wrong subtree (every token a child of the one before,
+ * the error carried forward), or it jumps back to the correct route (its next token is the
+ * target's route letter, which is not a child of the forced one), and whether it ends at the
+ * target (which only a jump can do: the target is not below the wrong branch).
+ */
+function forcedWrongBranch(engine: Engine, lm: TransformerLM, examples: readonly TreeExample[]): { follows: number; returns: number; reaches: number } {
+  let follows = 0, returns = 0, reaches = 0;
   const prompts = examples.map((ex) => [...ex.tokens.slice(0, ex.routeStart), letterId(ex.route[0]), letterId(ex.siblings[0][1])]);
   const rest = examples[0].route.length - 2;
   const outputs = engine.noGrad(() => engine.scoped(() => greedyContinue(lm, engine.fromArray(prompts.flat(), [prompts.length, prompts[0].length], { dtype: "i32" }), rest)));
   examples.forEach((ex, i) => {
-    const tree = parseTree(ex.text);
-    let node = ex.siblings[0][1];
-    let consistent = true;
-    for (const id of outputs[i]) {
-      const next = TREE_VOCAB[id];
-      if (!(tree.children.get(node) ?? []).includes(next)) {
-        consistent = false;
-        break;
-      }
-      node = next;
-    }
-    if (consistent) follows++;
-    if (node === ex.target) reaches++;
+    const c = afterWrongBranch(ex, outputs[i].map((id) => TREE_VOCAB[id]));
+    follows += Number(c.follows);
+    returns += Number(c.returns);
+    reaches += Number(c.reaches);
   });
-  return { follows: follows / examples.length, reaches: reaches / examples.length };
+  return { follows: follows / examples.length, returns: returns / examples.length, reaches: reaches / examples.length };
+}
+
+/** How a continuation after the forced wrong first branch (`letters`, the route letters after it) relates to the tree. */
+export function afterWrongBranch(ex: TreeExample, letters: readonly string[]): { follows: boolean; returns: boolean; reaches: boolean } {
+  const tree = parseTree(ex.text);
+  let node = ex.siblings[0][1];
+  const follows = letters.every((next) => {
+    const isChild = (tree.children.get(node) ?? []).includes(next);
+    node = next;
+    return isChild;
+  });
+  return { follows, returns: letters[0] === ex.route[2], reaches: letters[letters.length - 1] === ex.target };
 }
