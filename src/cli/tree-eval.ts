@@ -5,7 +5,7 @@ import { createNodeEngine } from "../engine/node.js";
 import { decodeUtf8Lines } from "../data/jsonl.js";
 import { decodeTree, type TreeExample } from "../data/tree.js";
 import { parseTreeJsonl } from "../data/tree-file.js";
-import { evaluateModels, type ModelsEval, type RouteScores } from "../experiments/tree-eval.js";
+import { byTargetEdgeText, evaluateModels, type ModelsEval, type RouteScores } from "../experiments/tree-eval.js";
 import { freshTrees, GENERALISATION_TREES, runKeys, runSplits } from "../experiments/tree-generalisation.js";
 import { loadTreeRunModels, readTreeRun, type TreeRunFiles } from "../experiments/tree-run.js";
 import { writeFileAtomic } from "../train/atomic.js";
@@ -129,10 +129,12 @@ function printScores(run: TreeRunFiles, source: TreeSource, r: ModelsEval, json:
   console.log(`run ${run.dir} (depth ${run.data.depth}, seed ${run.data.seed}): ${source.describe}`);
   console.log(line("JEPA-Reasoner + Mono-Talker", r.reasoner.scores));
   console.log(r.coupled ? line("coupled Transformer T", r.coupled.scores) : `${"coupled Transformer T".padEnd(28)} not in this run (no baseline/)`);
+  console.log(`exact match by the index of the target's edge as written (R${r.coupled ? " / T" : ""}): ${byTargetEdgeText(r.reasoner.scores, r.coupled?.scores ?? null)}`);
   if (!json) return;
   console.log(JSON.stringify({
     run: run.dir, depth: run.data.depth, ...source.json, trees: r.reasoner.scores.count,
     reasoner_exact: r.reasoner.scores.exact, reasoner_per_position: r.reasoner.scores.perPosition,
     coupled_exact: r.coupled?.scores.exact ?? null, coupled_per_position: r.coupled?.scores.perPosition ?? null,
+    reasoner_by_target_edge: r.reasoner.scores.byTargetEdge, coupled_by_target_edge: r.coupled?.scores.byTargetEdge ?? null,
   }));
 }

@@ -18,12 +18,19 @@ export interface RouteScores {
   exact: number;
   perPosition: number[];
   count: number;
+  /**
+   * Exact match by where the target is written: the index, among the tree's edges as written, of
+   * the edge naming the target (trees with the target there, and their exact match). A model that
+   * routes by position rather than by the edges fails some indices and not others.
+   */
+  byTargetEdge: Array<{ edge: number; count: number; exact: number }>;
 }
 
 /** Route letters predicted per tree, scored against the truth. */
 export function scoreRoutes(examples: readonly TreeExample[], predicted: number[][]): RouteScores {
   const len = examples[0].route.length;
   const hits = new Array<number>(len).fill(0);
+  const byEdge = new Map<number, { count: number; hits: number }>();
   let exact = 0;
   examples.forEach((ex, i) => {
     let all = true;
@@ -33,8 +40,18 @@ export function scoreRoutes(examples: readonly TreeExample[], predicted: number[
       else all = false;
     }
     if (all) exact++;
+    const edge = ex.edges.findIndex(([, child]) => child === ex.target);
+    const tally = byEdge.get(edge) ?? { count: 0, hits: 0 };
+    byEdge.set(edge, { count: tally.count + 1, hits: tally.hits + Number(all) });
   });
-  return { exact: exact / examples.length, perPosition: hits.map((h) => h / examples.length), count: examples.length };
+  const byTargetEdge = [...byEdge].sort(([a], [b]) => a - b).map(([edge, t]) => ({ edge, count: t.count, exact: t.hits / t.count }));
+  return { exact: exact / examples.length, perPosition: hits.map((h) => h / examples.length), count: examples.length, byTargetEdge };
+}
+
+/** "6: 100 / 98 %, 7: ..." — exact match of one or two models by the target's edge index. */
+export function byTargetEdgeText(a: RouteScores, b: RouteScores | null): string {
+  const pct = (x: number) => (100 * x).toFixed(0);
+  return a.byTargetEdge.map(({ edge, exact }, i) => `${edge}: ${pct(exact)}${b ? ` / ${pct(b.byTargetEdge[i].exact)}` : ""} %`).join(", ");
 }
 
 /** The prompt ids (B, routeStart) of a batch of trees: everything up to and including [ROUTE]. */

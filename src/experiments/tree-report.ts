@@ -5,6 +5,7 @@ import { writeFileAtomic } from "../train/atomic.js";
 import type { TransformerConfig } from "../model/config.js";
 import { DEFAULT_QK_TEMP } from "../model/qk-norm.js";
 import type { TreeResults } from "./tree.js";
+import { byTargetEdgeText } from "./tree-eval.js";
 
 /** The paper's tree-search figures (arXiv 2512.19171 v3, §5.1). */
 export const PAPER_TREE = { exact: 0.9987, planeTopPercent: 1.72, correctMajor: 0.9989, pc1: 0.087, pc2: 0.079 };
@@ -70,6 +71,8 @@ function markdown(r: TreeResults, command: string, figures: string[]): string {
     `| PCA of letter embeddings: PC1, PC2 | ${pct(r.pcaExplained[0], 1)}, ${pct(r.pcaExplained[1], 1)} | 8.7 %, 7.9 % |`,
     "",
     `Per route position (JEPA-Reasoner / T): ${r.reasoner.perPosition.map((a, i) => `route[${i}] ${pct(a, 1)} / ${pct(r.coupled.perPosition[i], 1)}`).join("; ")}.`,
+    "",
+    `Exact match by the index of the target's edge among the edges as written (JEPA-Reasoner / T): ${byTargetEdgeText(r.reasoner, r.coupled)}. A model that follows the edges scores every index alike; one that routes by position fails some and not others.`,
     "",
     ...generalisationSection(r),
     "## Mixed latents",
