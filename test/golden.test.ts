@@ -1,7 +1,7 @@
 // The llm.c-style golden test: a small GPT of our architecture, checked against values that
 // PyTorch computed (tools/golden/gen_golden.py): logits, loss, every parameter gradient, 10
 // AdamW steps with clipping, and the latent path (L2 output, scaled cosine loss gradients).
-import { after, before, describe, test } from "node:test";
+import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createNodeEngine } from "../src/engine/node.js";
@@ -61,8 +61,15 @@ for (const backend of await testBackends()) {
       return err / scale;
     }
 
-    /** The worst relative error seen per kind of check, printed as test diagnostics. */
+    /** The worst relative error per kind of check in the running test, printed as its diagnostics by reportWorst. */
     const worst = new Map<string, number>();
+
+    function reportWorst(t: { diagnostic(message: string): void }): void {
+      for (const [kind, err] of worst) t.diagnostic(`worst relative error, ${kind}: ${err.toExponential(2)}`);
+      worst.clear();
+    }
+    // A test that failed part-way leaves its errors behind; each test reports only its own.
+    beforeEach(() => worst.clear());
 
     function assertClose(name: string, got: Float32Array, want: Float32Array, tol: number): void {
       const err = relMaxError(got, want);
@@ -75,23 +82,25 @@ for (const backend of await testBackends()) {
       for (const p of model.params.list()) engine.fill(p.grad!.ptr, p.size, 0);
     }
 
-    test("logits and loss match PyTorch", () => {
+    test("logits and loss match PyTorch", (t) => {
       const logits = model.logits(tokens);
       assertClose("logits", logits.toArray(), f32("logits"), TOL.logits);
       const loss = model.loss(tokens, targets);
       assert.ok(Math.abs(loss.item() - f32("loss")[0]) <= TOL.loss * Math.abs(f32("loss")[0]), `loss ${loss.item()} vs ${f32("loss")[0]}`);
       engine.endStep();
+      reportWorst(t);
     });
 
-    test("every parameter gradient matches PyTorch", () => {
+    test("every parameter gradient matches PyTorch", (t) => {
       zeroGrads();
       engine.backward(model.loss(tokens, targets));
       for (const p of model.params.list()) assertClose(`grad ${p.name}`, p.grad!.toArray(), f32(`grad.${p.name}`), TOL.grad);
       engine.endStep();
       zeroGrads();
+      reportWorst(t);
     });
 
-    test("latent output and scaled cosine loss gradients match PyTorch", () => {
+    test("latent output and scaled cosine loss gradients match PyTorch", (ctx) => {
       const k = adamw.cosineK;
       const t = toInt32(entry("input.targets"));
       for (const detached of [false, true]) {
@@ -110,9 +119,10 @@ for (const backend of await testBackends()) {
         engine.endStep();
       }
       zeroGrads();
+      reportWorst(ctx);
     });
 
-    test("10 AdamW steps with clipping follow PyTorch's losses and end at its weights", () => {
+    test("10 AdamW steps with clipping follow PyTorch's losses and end at its weights", (t) => {
       const params = model.params.list();
       const opt = new AdamW(engine, params, { lr: adamw.lr, beta1: adamw.betas[0], beta2: adamw.betas[1], eps: adamw.eps, weightDecay: adamw.weightDecay });
       const losses = f32("adamw.losses");
@@ -129,12 +139,7 @@ for (const backend of await testBackends()) {
         engine.endStep();
       }
       for (const p of params) assertClose(`after ${p.name}`, p.toArray(), f32(`after.${p.name}`), TOL.after);
-    });
-
-    test("worst relative errors are printed as diagnostics", (t) => {
-      // Tests run in order, so every comparison above has been recorded.
-      assert.ok(worst.size >= 4);
-      for (const [kind, err] of worst) t.diagnostic(`${kind}: ${err.toExponential(2)}`);
+      reportWorst(t);
     });
   });
 }
