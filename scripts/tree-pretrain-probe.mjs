@@ -15,6 +15,7 @@ import { Rng } from "../dist/src/engine/rng.js";
 import { generateSplit, generateSplits, TREE_VOCAB } from "../dist/src/data/tree.js";
 import { batchInOrder } from "../dist/src/data/dataset.js";
 import { treeDataset } from "../dist/src/experiments/tree.js";
+import { byTargetEdgeText, scoreRoutes } from "../dist/src/experiments/tree-eval.js";
 import { TransformerLM } from "../dist/src/model/transformer.js";
 import { MODEL_PRESETS } from "../dist/src/model/presets.js";
 import { loadCheckpoint } from "../dist/src/train/checkpoint.js";
@@ -50,8 +51,9 @@ const phase = lmPhase(engine, lm, { kind: "transformer", experiment: "tree-probe
 const evaluate = phase.evaluate;
 phase.evaluate = () => {
   const metrics = evaluate();
-  const { perPosition, exact } = routeAccuracy();
+  const { perPosition, exact, byEdge } = routeAccuracy();
   console.log(`  route-target accuracy (root, branches..., target, end): ${perPosition.map((a) => (100 * a).toFixed(1) + " %").join(", ")}; exact ${(100 * exact).toFixed(1)} %`);
+  console.log(`  route exact match by the target's edge index: ${byEdge}`);
   return metrics;
 };
 const settings = {
@@ -65,6 +67,7 @@ await engine.close();
 function routeAccuracy() {
   const targets = +o.depth + 1, V = config.vocab;
   const correct = new Array(targets).fill(0);
+  const predicted = [];
   let exact = 0;
   for (let start = 0; start < val.examples.length; start += 50) {
     const mark = engine.heap.mark();
@@ -72,9 +75,13 @@ function routeAccuracy() {
     const logits = lm.logits(batchTensors(engine, batch).inputs).view();
     splits.val.slice(start, start + 50).forEach((ex, b) => {
       let all = true;
+      const route = [];
+      predicted.push(route);
       for (let p = 0; p < targets; p++) {
         const row = logits.subarray((b * seq + ex.routeStart - 1 + p) * V, (b * seq + ex.routeStart + p) * V);
-        const right = row.indexOf(Math.max(...row)) === ex.tokens[ex.routeStart + p];
+        const guess = row.indexOf(Math.max(...row));
+        route.push(guess);
+        const right = guess === ex.tokens[ex.routeStart + p];
         if (right) correct[p]++;
         all &&= right;
       }
@@ -82,5 +89,7 @@ function routeAccuracy() {
     });
     engine.heap.release(mark);
   }
-  return { perPosition: correct.map((c) => c / val.examples.length), exact: exact / val.examples.length };
+  // Teacher-forced route letters (the end excluded), scored by where the target's edge is written.
+  const byEdge = byTargetEdgeText(scoreRoutes(splits.val, predicted), null);
+  return { perPosition: correct.map((c) => c / val.examples.length), exact: exact / val.examples.length, byEdge };
 }

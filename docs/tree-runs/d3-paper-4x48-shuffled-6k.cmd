@@ -1,0 +1,1 @@
+JEPA_BACKEND=native node scripts/tree-pretrain-probe.mjs --out /tmp/runs/d3-shuffled-6k --d 64 --depth 3 --batch 64 --steps 6000 --warmup 50 --eval-every 250 --loss answer --lr 2e-3 --trees 20000 --qk-norm paper --attn-dim 192 --heads 4 --seed 1 --shuffle-edges   (1 thread, sharing the cores with d4-paper-4x48-lr6e-4)

@@ -1,0 +1,1 @@
+JEPA_BACKEND=native node scripts/tree-pretrain-probe.mjs --out /tmp/runs/d4-lr6e-4 --d 64 --depth 4 --batch 64 --steps 4000 --warmup 50 --eval-every 250 --loss answer --lr 6e-4 --trees 100000 --qk-norm paper --attn-dim 192 --heads 4 --seed 1   (1 thread, sharing the cores with the cpu-8k run, then with d3-paper-4x48-shuffled-6k)
