@@ -12,6 +12,8 @@ export interface TorchResult {
   /** OpenBLAS's kernel set in that process (null when torch does not use OpenBLAS). */
   openblas_core: string | null;
   peak_rss_mb: number;
+  /** GFLOP/s of one 1024³ float32 product through torch.mm (its BLAS's sgemm). */
+  matmul_1024_gflops?: number;
 }
 
 /**

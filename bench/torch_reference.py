@@ -150,6 +150,19 @@ def peak_rss_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def matmul_gflops(n, repeats=20):
+    """GFLOP/s of one n×n×n float32 product (torch.mm, i.e. the BLAS's sgemm), median of repeats."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    for _ in range(3):
+        torch.mm(a, b)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        torch.mm(a, b)
+        times.append(time.perf_counter() - t0)
+    return round(2 * n ** 3 / statistics.median(times) / 1e9, 1)
+
+
 def main():
     args = ARGS
     torch.set_num_threads(args.threads)
@@ -194,6 +207,8 @@ def main():
             if i >= args.warmup:
                 infer_times.append(dt)
 
+    rss = peak_rss_mb()  # before the product below, whose matrices are not part of the workload
+    matmul = matmul_gflops(1024)
     ntok = B * T
     train_med = statistics.median(train_times)
     infer_med = statistics.median(infer_times)
@@ -214,7 +229,8 @@ def main():
         "tokens_per_step": ntok,
         "blas": blas_library(),
         "openblas_core": openblas_core(),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": rss,
+        "matmul_1024_gflops": matmul,
     }))
 
 

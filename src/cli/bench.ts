@@ -75,6 +75,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
         r.train_vs_torch = round((r.train_tok_s as number) / torch.train_tok_s, 2);
         r.infer_vs_torch = round((r.infer_tok_s as number) / torch.infer_tok_s, 2);
         if (r.peak_rss_mb) r.peak_rss_vs_torch = round((r.peak_rss_mb as number) / torch.peak_rss_mb, 2);
+        const matmul = r[`matmul_1024_gflops_${threads}t`] as number | undefined;
+        if (matmul && torch.matmul_1024_gflops) r.matmul_vs_torch = round(matmul / torch.matmul_1024_gflops, 2);
       }
     }
   }
@@ -95,7 +97,7 @@ async function backendsToMeasure(log: (s: string) => void): Promise<BackendName[
 }
 
 function printSummary(r: Record<string, unknown>, log: (s: string) => void): void {
-  const torch = r.torch as { train_tok_s?: number; infer_tok_s?: number; openblas_core?: string | null; peak_rss_mb?: number } | undefined;
+  const torch = r.torch as { train_tok_s?: number; infer_tok_s?: number; openblas_core?: string | null; peak_rss_mb?: number; matmul_1024_gflops?: number } | undefined;
   const t = r.threads as number;
   log("");
   for (const [name, b] of Object.entries(r.backends as Record<string, Record<string, unknown>>)) {
@@ -103,12 +105,12 @@ function printSummary(r: Record<string, unknown>, log: (s: string) => void): voi
     const on = `${t} thread${t === 1 ? "" : "s"}`;
     log(`  train      ${b.train_tok_s} tok/s (${on})` + (t > 1 && b.train_tok_s_1t ? `, ${b.train_tok_s_1t} tok/s on 1 thread (x${b.train_scaling})` : ""));
     log(`  inference  ${b.infer_tok_s} tok/s` + (b.train_vs_torch ? `; against PyTorch: x${b.train_vs_torch} train, x${b.infer_vs_torch} inference` : ""));
-    log(`  matmul     1024³: ${b[`matmul_1024_gflops_${t}t`]} GFLOP/s on ${on}` + (t > 1 && b.matmul_1024_gflops_1t ? `, ${b.matmul_1024_gflops_1t} on 1` : ""));
+    log(`  matmul     1024³: ${b[`matmul_1024_gflops_${t}t`]} GFLOP/s on ${on}` + (t > 1 && b.matmul_1024_gflops_1t ? `, ${b.matmul_1024_gflops_1t} on 1` : "") + (b.matmul_vs_torch ? ` (x${b.matmul_vs_torch} PyTorch's torch.mm)` : ""));
     if (b.sst_tok_s) log(`  SST step   ${b.sst_tok_s} tok/s; rollout ${b.rollout_latents_s_cached} latents/s with the KV cache, ${b.rollout_latents_s_recompute} recomputing (x${b.rollout_cache_speedup})`);
     if (b.tree_quick_step_ms) log(`  tree       quick preset pretraining step ${b.tree_quick_step_ms} ms`);
     if (b.peak_rss_mb) log(`  memory     peak RSS ${b.peak_rss_mb} MB` + (b.peak_rss_vs_torch ? ` (x${b.peak_rss_vs_torch} PyTorch's)` : ""));
   }
   if (torch?.train_tok_s) {
-    log(`PyTorch    train ${round(torch.train_tok_s)} tok/s, inference ${round(torch.infer_tok_s!)} tok/s, peak RSS ${torch.peak_rss_mb} MB, OpenBLAS core ${torch.openblas_core ?? "unknown"}`);
+    log(`PyTorch    train ${round(torch.train_tok_s)} tok/s, inference ${round(torch.infer_tok_s!)} tok/s, peak RSS ${torch.peak_rss_mb} MB, matmul 1024³ ${torch.matmul_1024_gflops ?? "?"} GFLOP/s, OpenBLAS core ${torch.openblas_core ?? "unknown"}`);
   }
 }
