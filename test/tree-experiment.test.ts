@@ -83,10 +83,18 @@ test("jepa tree on the command line: --json headline, report, and clear errors",
   const last = JSON.parse(run.stdout.trim().split("\n").pop()!);
   for (const key of ["reasoner_exact", "coupled_exact", "fresh_reasoner_exact", "shuffled_reasoner_exact", "plane_rank_percent", "correct_major", "containment_identical"]) assert.ok(key in last, `--json lacks ${key}`);
   assert.ok(existsSync(join(out, "report.md")));
+  // A warm restart adds its steps to pretraining and shows in the report's schedule.
+  const restarted = join(dir, "cli-restart");
+  const withRestart = spawnSync(process.execPath, [bin, "tree", "--preset", "tiny", "--out", restarted, "--threads", "1", "--memory", "512", "--no-k-sweep", "--pretrain-restarts", "10@1e-3"], { encoding: "utf8" });
+  assert.equal(withRestart.status, 0, withRestart.stderr);
+  assert.match(withRestart.stderr, /pretrain step 40\/40/);
+  assert.match(readFileSync(join(restarted, "report.md"), "utf8"), /\| 30 \+ 10 \| 0\.003, then 0\.001 \|/);
   for (const [args, message] of [
     [["--preset", "huge"], /unknown tree preset 'huge'/],
     [["--depth", "9"], /--depth must be an integer from 2 to 4/],
     [["--bogus"], /Unknown option '--bogus'/],
+    [["--pretrain-restarts", "3000@2"], /--pretrain-restarts must be none or STEPS@LR.*got '3000@2'/],
+    [["--pretrain-restarts", "1e-3@3000"], /--pretrain-restarts must be none or STEPS@LR/],
   ] as const) {
     const bad = spawnSync(process.execPath, [bin, "tree", ...args, "--out", join(dir, "bad")], { encoding: "utf8" });
     assert.notEqual(bad.status, 0);

@@ -1,7 +1,7 @@
 /** `jepa tree`: the tree-search experiment end to end, with its report. */
 import { availableParallelism } from "node:os";
 import { createNodeEngine } from "../engine/node.js";
-import { TREE_PRESETS } from "../experiments/tree-config.js";
+import { TREE_PRESETS, type Restart } from "../experiments/tree-config.js";
 import { runTreeExperiment } from "../experiments/tree.js";
 import { headline, writeTreeReport } from "../experiments/tree-report.js";
 import { preset } from "../model/presets.js";
@@ -37,7 +37,10 @@ flags:
                     the Reasoner's sizes (default: the preset's; head dimension = attn-dim / heads)
   --pretrain-loss L all (the paper's: every position) or route (the route positions only)
   --pretrain-steps N
-                    pretraining steps (default: the preset's; the cosine schedule spans them)
+                    steps of pretraining's first cosine cycle (default: the preset's)
+  --pretrain-restarts LIST
+                    warm restarts after it: none, or STEPS@LR[,STEPS@LR...] (cpu: 3000@1e-3),
+                    each a new warmup and cosine to LR/10 (see docs/tree-recipe.md, H13)
   --route-dropout P pretraining hides each teacher-forced branch input with probability P
                     (default 0, the paper's teacher forcing; see docs/tree-recipe.md)
   --no-k-sweep      skip the k = 1…6 sweep
@@ -51,7 +54,7 @@ const SETTING_FLAGS: FlagOf = [
   [/^preset\.routeDropout$/, "--route-dropout"], [/^preset\.reasoner\.qkNorm$/, "--qk-norm"], [/^preset\.reasoner\.qkTemp$/, "--qk-temp"],
   [/^preset\.reasoner\.dModel$/, "--d-model"], [/^preset\.reasoner\.layers$/, "--layers"], [/^preset\.reasoner\.heads$/, "--heads"],
   [/^preset\.reasoner\.attnDim$/, "--attn-dim"], [/^preset\.reasoner\.mlpDim$/, "--mlp-dim"], [/^preset\.pretrainLoss$/, "--pretrain-loss"],
-  [/^preset\.pretrain\.steps$/, "--pretrain-steps"],
+  [/^preset\.pretrain\.steps$/, "--pretrain-steps"], [/^preset\.pretrain\.restarts/, "--pretrain-restarts"],
 ];
 
 const FLAGS = {
@@ -70,6 +73,7 @@ const FLAGS = {
   "mlp-dim": { type: "string" },
   "pretrain-loss": { type: "string" },
   "pretrain-steps": { type: "string" },
+  "pretrain-restarts": { type: "string" },
   "no-k-sweep": { type: "boolean" },
   threads: { type: "string" },
   memory: { type: "string" },
@@ -84,7 +88,10 @@ export async function treeCommand(argv: string[]): Promise<void> {
   const reasoner = stackSizesFromFlags(f, base.reasoner);
   const pretrainLoss = pretrainLossFromFlag(f["pretrain-loss"], base.pretrainLoss);
   const routeDropout = floatFlag(f["route-dropout"], "route-dropout", base.routeDropout, { min: 0, max: 1, maxExclusive: true });
-  const pretrain = { ...base.pretrain, steps: intFlag(f["pretrain-steps"], "pretrain-steps", base.pretrain.steps, 1, 10_000_000) };
+  const pretrain = {
+    ...base.pretrain, steps: intFlag(f["pretrain-steps"], "pretrain-steps", base.pretrain.steps, 1, 10_000_000),
+    restarts: restartsFromFlag(f["pretrain-restarts"], base.pretrain.restarts ?? [], base.pretrain.warmup),
+  };
   const p = { ...base, depth, reasoner, routeDropout, pretrainLoss, pretrain, shuffleEdges: f["shuffle-edges"] ?? base.shuffleEdges, alphabetSize: Math.max(base.alphabetSize, 2 ** depth - 1) };
   const seed = intFlag(f.seed, "seed", 1, 0, 2 ** 31 - 1);
   const outDir = f.out ?? `runs/tree-${p.name}`;
@@ -110,4 +117,18 @@ function pretrainLossFromFlag(value: string | undefined, base: "all" | "answer")
   if (value === "all") return "all";
   if (value === "route") return "answer";
   throw new UsageError(`--pretrain-loss must be all or route, got '${value}'`);
+}
+
+/** --pretrain-restarts: "none" or STEPS@LR[,STEPS@LR...] (the preset's when absent); warmup as the first cycle's. */
+function restartsFromFlag(value: string | undefined, base: Restart[], warmup: number): Restart[] {
+  if (value === undefined) return base;
+  if (value === "none") return [];
+  return value.split(",").map((part) => {
+    const m = /^(\d+)@([0-9.]+(?:e-?\d+)?)$/i.exec(part.trim());
+    const steps = m ? Number(m[1]) : NaN, lr = m ? Number(m[2]) : NaN;
+    if (!(steps >= 1 && steps <= 10_000_000 && lr > 0 && lr < 1)) {
+      throw new UsageError(`--pretrain-restarts must be none or STEPS@LR[,STEPS@LR...] with 1 <= STEPS and 0 < LR < 1, got '${part}'`);
+    }
+    return { steps, lr, warmup };
+  });
 }

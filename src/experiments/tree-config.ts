@@ -8,6 +8,13 @@ export interface PhaseSchedule {
   warmup: number;
 }
 
+/** A warm restart: another warmup-cosine cycle (to lr/10) after the phase's first. */
+export interface Restart {
+  steps: number;
+  lr: number;
+  warmup: number;
+}
+
 /** Everything a tree-search run is sized by. */
 export interface TreePreset {
   name: string;
@@ -19,7 +26,8 @@ export interface TreePreset {
   reasoner: StackSizes;
   talker: StackSizes;
   batch: number;
-  pretrain: PhaseSchedule;
+  /** Pretraining: the first cycle's schedule, then any warm restarts (their steps come on top). */
+  pretrain: PhaseSchedule & { restarts?: Restart[] };
   sst: PhaseSchedule & { k: number; momentum: number };
   talkerTraining: PhaseSchedule & { latents: "teacher" | "rollout" };
   baseline: PhaseSchedule;
@@ -72,6 +80,11 @@ const tiny: TreePreset = {
   pretrainLoss: "all",
 };
 
+/** Total steps of a phase: its first cycle and its restarts. */
+export function totalSteps(s: PhaseSchedule & { restarts?: Restart[] }): number {
+  return s.steps + (s.restarts ?? []).reduce((sum, r) => sum + r.steps, 0);
+}
+
 /** The presets by name. quick: the README's main job; cpu: the longer CPU run; paper: Table 2 sizes; tiny: a smoke test. */
 export const TREE_PRESETS: Record<string, TreePreset> = {
   quick,
@@ -81,10 +94,11 @@ export const TREE_PRESETS: Record<string, TreePreset> = {
     name: "cpu",
     trees: { train: 100000, val: 1000, test: 10000 },
     // The recipe that left the plateau at about 2,600 steps (docs/tree-recipe.md, H10): width 64,
-    // four heads of 48, the paper's QK-Norm, the loss on the route.
+    // four heads of 48, the paper's QK-Norm, the loss on the route. Its first cycle learns the
+    // route for targets under the root's first child; a warm restart learns the rest (H13).
     reasoner: { ...MODEL_PRESETS.small, dModel: 64, layers: 6, heads: 4, attnDim: 192, mlpDim: 256 },
     talker: { ...TALKER_PRESETS.small },
-    pretrain: { steps: 4000, lr: 2e-3, warmup: 50 },
+    pretrain: { steps: 4000, lr: 2e-3, warmup: 50, restarts: [{ steps: 3000, lr: 1e-3, warmup: 50 }] },
     sst: { steps: 600, lr: 3e-4, warmup: 50, k: 4, momentum: 0.98 },
     talkerTraining: { steps: 400, lr: 1.5e-3, warmup: 50, latents: "rollout" },
     baseline: { steps: 600, lr: 3e-4, warmup: 50 },

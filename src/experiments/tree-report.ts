@@ -101,13 +101,13 @@ function markdown(r: TreeResults, command: string, figures: string[]): string {
     "",
     "| phase | steps | lr | seconds |",
     "|---|---|---|---|",
-    `| pretrain (loss on ${p.pretrainLoss === "all" ? "all positions, as in the paper" : "the route positions"}${p.routeDropout > 0 ? `, route dropout ${p.routeDropout}` : ""}) | ${p.pretrain.steps} | ${p.pretrain.lr} | ${(r.seconds.pretrain ?? 0).toFixed(0)} |`,
+    `| pretrain (loss on ${p.pretrainLoss === "all" ? "all positions, as in the paper" : "the route positions"}${p.routeDropout > 0 ? `, route dropout ${p.routeDropout}` : ""}) | ${[p.pretrain.steps, ...(p.pretrain.restarts ?? []).map((x) => x.steps)].join(" + ")} | ${[p.pretrain.lr, ...(p.pretrain.restarts ?? []).map((x) => x.lr)].join(", then ")} | ${(r.seconds.pretrain ?? 0).toFixed(0)} |`,
     `| baseline T (loss on route positions) | ${p.baseline.steps} | ${p.baseline.lr} | ${(r.seconds.baseline ?? 0).toFixed(0)} |`,
     `| SST (route positions, k ${p.sst.k}, EMA ${p.sst.momentum}) | ${p.sst.steps} | ${p.sst.lr} | ${(r.seconds.sst ?? 0).toFixed(0)} |`,
     `| Mono-Talker (${p.talkerTraining.latents} latents) | ${p.talkerTraining.steps} | ${p.talkerTraining.lr} | ${(r.seconds.talker ?? 0).toFixed(0)} |`,
     `| evaluation, analyses${r.kSweep ? ", k sweep" : ""} | | | ${(total - ["pretrain", "baseline", "sst", "talker"].reduce((s, k) => s + (r.seconds[k] ?? 0), 0)).toFixed(0)} |`,
     "",
-    `Batch ${p.batch} sequences, AdamW (β 0.9/0.95, weight decay 0.1 on matrices), warmup then cosine to lr/10, gradient clipping 1.0. Checkpoints of every phase are in the sub-directories; \`metrics.json\` holds every number above.`,
+    `Batch ${p.batch} sequences, AdamW (β 0.9/0.95, weight decay 0.1 on matrices), warmup then cosine to lr/10${p.pretrain.restarts?.length ? " (pretraining: then each warm restart, a new warmup and cosine from its own lr)" : ""}, gradient clipping 1.0. Checkpoints of every phase are in the sub-directories; \`metrics.json\` holds every number above.`,
     "",
   ];
   return lines.join("\n");

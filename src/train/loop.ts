@@ -10,7 +10,7 @@ import { checkStepFinite } from "../engine/check.js";
 import type { Engine } from "../engine/engine.js";
 import { AdamW, clipFactor, gradNorm } from "../engine/optim.js";
 import { Rng } from "../engine/rng.js";
-import { warmupCosine } from "../engine/schedule.js";
+import { warmupCosine, warmupCosineCycles, type CosineCycle } from "../engine/schedule.js";
 import type { Tensor } from "../engine/tensor.js";
 import { batchAt, type Batch, type Dataset, type LossPositions } from "../data/dataset.js";
 import { writeFileAtomic } from "./atomic.js";
@@ -35,6 +35,8 @@ export interface TrainSettings {
   logEvery: number;
   seed: number;
   loss: LossPositions;
+  /** Warm restarts after the first cycle; `steps` counts them too, so the first cycle is `steps` − theirs. */
+  restarts?: CosineCycle[];
 }
 
 /** What a phase plugs into the loop. */
@@ -71,6 +73,14 @@ export interface RunResult {
   seconds: number;
 }
 
+/** The learning rate at each step: one warmup-cosine cycle, or several when the settings have restarts. */
+export function scheduleOf(s: TrainSettings): (step: number) => number {
+  if (!s.restarts?.length) return warmupCosine(s.lr, s.warmup, s.steps, s.minLr);
+  const first = s.steps - s.restarts.reduce((sum, c) => sum + c.steps, 0);
+  if (first < 1) throw new Error(`training settings: the restarts take ${s.steps - first} of ${s.steps} steps, leaving none for the first cycle`);
+  return warmupCosineCycles([{ steps: first, lr: s.lr, warmup: s.warmup, minLr: s.minLr }, ...s.restarts]);
+}
+
 /** Trains `phase` on `data`, resuming from outDir when it holds a checkpoint of the same run. */
 export function runTraining(engine: Engine, data: Dataset, phase: Phase, settings: TrainSettings, run: RunOptions): RunResult {
   const start = performance.now();
@@ -78,7 +88,7 @@ export function runTraining(engine: Engine, data: Dataset, phase: Phase, setting
   checkNoFileInWay(join(run.outDir, "best"));
   const opt = new AdamW(engine, phase.params, { lr: settings.lr, beta1: settings.beta1, beta2: settings.beta2, weightDecay: settings.weightDecay });
   const rng = new Rng(settings.seed);
-  const schedule = warmupCosine(settings.lr, settings.warmup, settings.steps, settings.minLr);
+  const schedule = scheduleOf(settings);
   let state: Checkpoint["state"] = { step: 0, dataPosition: 0, rng: rng.getState(), best: null };
   const fullConfig = { ...phase.config, training: settings };
   // This run owns outDir (the command holds its lock), so it finishes an interrupted save.
