@@ -1,0 +1,1 @@
+JEPA_BACKEND=native node scripts/tree-pretrain-probe.mjs --out /tmp/runs/d4-restart-1e-3 --init runs/tree-cpu-8k/pretrain --d 64 --depth 4 --batch 64 --steps 3000 --warmup 50 --eval-every 250 --loss answer --lr 1e-3 --trees 100000 --qk-norm paper --attn-dim 192 --heads 4 --seed 1 --threads 2   (from the cpu-8k pretraining checkpoint at step 8000; stopped at step 2100)
