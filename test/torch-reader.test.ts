@@ -67,6 +67,14 @@ describe("the PyTorch reader gives the engine's latents and Talker logits", { sk
     test(name, () => compare(engine, join(root, `case${n}`), ["--prompt", PROMPT], ["--prompt", PROMPT]));
   });
 
+  test("the reader writes numbers as ECMAScript does, so it can verify state.json's checksum", () => {
+    const values = [1e-6, 1e-7, 1.5e21, 1e21, 123456789012345680000, 2.2156789302825928, 0.1, -3.5e-9, 100, 1e16, 5e-324, 0.30000000000000004];
+    const code = `import json, sys; from jepa_torch.checkpoint import js_number; print(json.dumps([js_number(float(x)) for x in json.loads(sys.argv[1])]))`;
+    const py = spawnSync(PYTHON, ["-c", code, JSON.stringify(values)], { encoding: "utf8", env: { ...process.env, PYTHONPATH: PACKAGE } });
+    assert.equal(py.status, 0, py.stderr);
+    assert.deepEqual(JSON.parse(py.stdout), values.map(String));
+  });
+
   test("a tree run's Talker checkpoint, the prompt read through its recorded vocabulary", () => {
     const run = join(root, "tree");
     jepaOk(["tree", "--preset", "tiny", "--out", run, "--no-k-sweep", ...FAST]);
