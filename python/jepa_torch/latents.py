@@ -25,8 +25,17 @@ def main(argv=None):
     try:
         run(args)
     except ValueError as err:
-        sys.stderr.write(f"jepa_torch: error: {err}\n")
-        sys.exit(1)
+        _fail(str(err))
+    except (KeyError, TypeError, AttributeError) as err:
+        # A config.json without a field the format requires (docs/checkpoint-format.md section 3).
+        _fail(f"{args.run}: config.json or the weights lack what the format requires ({type(err).__name__}: {err})")
+    except OSError as err:
+        _fail(str(err))
+
+
+def _fail(message):
+    sys.stderr.write(f"jepa_torch: error: {message}\n")
+    sys.exit(1)
 
 
 def run(args):
@@ -38,6 +47,8 @@ def run(args):
     if cfg["kind"] != "talker":
         raise ValueError(f"{folder} holds a '{cfg['kind']}' checkpoint, not a Talker one")
     prompt = _prompt(args, cfg)
+    if args.steps < 0:
+        raise ValueError(f"--steps must be a positive integer, got {args.steps}")
     steps = args.steps or cfg.get("answer", {}).get("length") or 1
     reasoner = model.Stack(cfg["reasoner"], ckpt.model, "reasoner.")
     with torch.no_grad():
@@ -97,6 +108,9 @@ def _talker_folder(run):
 
 def _check_out(path):
     """An existing file is replaced only when it is a latents file (this reader's or jepa's)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"--out {path}: the folder {folder} does not exist")
     if not os.path.exists(path):
         return
     try:
@@ -110,9 +124,13 @@ def _check_out(path):
 def _write(path, data):
     """Writes whole or not at all: a temporary file beside path, then a rename."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 if __name__ == "__main__":
