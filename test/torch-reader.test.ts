@@ -7,7 +7,7 @@
  * (`/usr/bin/python3` with `python3-torch`); without it the test is skipped and says why.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +23,7 @@ import { MonoTalker } from "../src/model/mono-talker.js";
 import type { TalkerConfig } from "../src/model/talker-config.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import { groupToParams } from "../src/train/weights.js";
-import { FAST, jepaOk } from "./helpers/jepa-cli.js";
+import { FAST, jepaFails, jepaOk } from "./helpers/jepa-cli.js";
 import { writeTalkerCheckpoint, type TalkerSpec } from "./helpers/talker-checkpoint.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -73,6 +73,20 @@ describe("the PyTorch reader gives the engine's latents and Talker logits", { sk
     const py = spawnSync(PYTHON, ["-c", code, JSON.stringify(values)], { encoding: "utf8", env: { ...process.env, PYTHONPATH: PACKAGE } });
     assert.equal(py.status, 0, py.stderr);
     assert.deepEqual(JSON.parse(py.stdout), values.map(String));
+  });
+
+  test("the reader refuses a modified checkpoint with one line, as the engine does", () => {
+    const dir = join(root, "tampered");
+    cpSync(join(root, "case0"), dir, { recursive: true });
+    const model = readFileSync(join(dir, "model.safetensors"));
+    model[model.length - 1] ^= 1;
+    writeFileSync(join(dir, "model.safetensors"), model);
+    const py = spawnSync(PYTHON, ["-m", "jepa_torch.latents", "--run", dir, "--prompt", PROMPT, "--out", join(root, "tampered.safetensors")], {
+      encoding: "utf8", env: { ...process.env, PYTHONPATH: PACKAGE },
+    });
+    assert.equal(py.status, 1);
+    assert.match(py.stderr, /^jepa_torch: error: .*model\.safetensors is truncated or modified \(checksum mismatch\)\n$/);
+    jepaFails(["generate", "--checkpoint", dir, "--prompt", PROMPT, ...FAST], /model\.safetensors is truncated or modified \(checksum mismatch\)/);
   });
 
   test("a tree run's Talker checkpoint, the prompt read through its recorded vocabulary", () => {
