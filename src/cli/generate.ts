@@ -8,6 +8,7 @@ import { Rng } from "../engine/rng.js";
 import type { Tokenizer } from "../data/tokenizer.js";
 import { nearestRows } from "../eval/cosine.js";
 import { normalizeRows } from "../eval/mixed-latent.js";
+import { latentsFileBytes } from "../infer/latents-file.js";
 import { latentNorms, rollout, rolloutUntil } from "../infer/rollout.js";
 import { dualTalk, monoTalk } from "../infer/talk.js";
 import { DualTalker } from "../model/dual-talker.js";
@@ -18,6 +19,8 @@ import type { ChainSpan } from "../train/talker-phase.js";
 import { groupToParams } from "../train/weights.js";
 import { floatFlag, intFlag, parseFlags } from "./args.js";
 import { UsageError } from "./errors.js";
+import { checkOutputFile, writeOutputFile } from "./output-guard.js";
+import { isLatentsFile } from "./own-outputs.js";
 import { checkpointFromFlag, engineOptionsFromFlags, requireFlag, tokenizerFromConfig, transformerConfigFrom, type FlagValues } from "./train-flags.js";
 import { refuseUnusedTensors } from "./unused-tensors.js";
 
@@ -40,6 +43,8 @@ flags:
   --prefix TEXT      Dual-Talker decoder prefix (text, or ids without a tokenizer) (default: the last prompt token)
   --max-tokens N     Dual-Talker tokens to decode (default: --steps)
   --no-cache         recompute the whole prefix at every rollout step instead of using the KV cache
+  --latents FILE     also write the chain to FILE: safetensors, one F32 tensor 'latents' (steps, dModel)
+                     (docs/checkpoint-format.md); an existing file is replaced only if generate wrote it
   --threads N        threads (default: all cores)
   --memory MB        engine memory to reserve (default 2048)
   --json             print one JSON object as the last stdout line`;
@@ -47,7 +52,7 @@ flags:
 const s = { type: "string" } as const;
 const FLAGS = {
   checkpoint: s, prompt: s, tokens: s, steps: s, "stop-token": s, temperature: s, "top-k": s, seed: s, prefix: s, "max-tokens": s,
-  "no-cache": { type: "boolean" }, threads: s, memory: s, json: { type: "boolean" },
+  "no-cache": { type: "boolean" }, latents: s, threads: s, memory: s, json: { type: "boolean" },
 } as const;
 
 interface TalkerCheckpointConfig {
@@ -63,6 +68,8 @@ export async function generateCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, FLAGS, "generate");
   const dir = requireFlag(f, "checkpoint", "generate");
   const engineOptions = engineOptionsFromFlags(f);
+  const latentsFile = f.latents as string | undefined;
+  if (latentsFile !== undefined) checkOutputFile(latentsFile, [dir], "latents", "generate", isLatentsFile);
   const ckpt = checkpointFromFlag(dir, "checkpoint", ["talker"]);
   const cfg = ckpt.config as unknown as TalkerCheckpointConfig;
   const reasonerConfig = transformerConfigFrom(cfg.reasoner, dir);
@@ -108,6 +115,10 @@ export async function generateCommand(argv: string[]): Promise<void> {
     const tokens = dual
       ? dualTalk(talker as DualTalker, latents, { ...sampling, prefix: [prefix], maxTokens })[0].slice(prefix.length)
       : monoTalk(talker as MonoTalker, latents, sampling)[0];
+    if (latentsFile !== undefined) {
+      const bytes = latentsFileBytes(chain, norms.length, D, { checkpoint: dir, promptTokens: prompt });
+      writeOutputFile(latentsFile, bytes, "latents", "generate", isLatentsFile);
+    }
     print(f, { prompt, norms, nearest, tokens, kind: cfg.talker.kind }, tokenizer);
   } finally {
     await engine.close();

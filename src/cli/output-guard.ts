@@ -66,7 +66,7 @@ export function checkOutputFile(file: string, inputs: string[], flag: string, co
  * under that name since (during a long evaluation) is kept as it is, and the data goes to a
  * fresh file beside it, named in the UsageError, so that neither is lost.
  */
-export function writeOutputFile(file: string, data: string, flag: string, command: string, isOwnOutput: (file: string) => boolean): void {
+export function writeOutputFile(file: string, data: Uint8Array | string, flag: string, command: string, isOwnOutput: (file: string) => boolean): void {
   // Absent: created whole, and never in place of a file that appears meanwhile.
   if (writeFileExclusive(file, data)) return;
   if (statSync(file).isFile() && (statSync(file).size === 0 || isOwnOutput(file))) {

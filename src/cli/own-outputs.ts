@@ -1,9 +1,10 @@
 /**
  * Recognising a file that a command wrote earlier, so that rerunning the command may replace
  * it while any other file under that name is refused (see checkOutputFile in output-guard.ts).
- * Both checks read only as much as they need and never throw: unreadable means "not ours".
+ * The checks read only as much as they need and never throw: unreadable means "not ours".
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { LATENTS_FORMAT } from "../infer/latents-file.js";
 import { BUNDLE_FORMAT } from "../train/bundle.js";
 
 /** The fields every line of a `jepa gsm8k --out` file holds. */
@@ -40,19 +41,29 @@ export function isTreeEvalFile(path: string): boolean {
 
 /** Whether path is a checkpoint bundle (`jepa serve --export`): a safetensors file whose metadata carries the bundle format. */
 export function isBundleFile(path: string): boolean {
+  return safetensorsFormat(path) === BUNDLE_FORMAT;
+}
+
+/** Whether path is a latents file (`jepa generate --latents`): a safetensors file whose metadata carries the latents format. */
+export function isLatentsFile(path: string): boolean {
+  return safetensorsFormat(path) === LATENTS_FORMAT;
+}
+
+/** The `format` metadata value of the safetensors file at path, or null when it has none or is not one. */
+function safetensorsFormat(path: string): unknown {
   let fd: number | null = null;
   try {
     fd = openSync(path, "r");
     const prefix = Buffer.alloc(8);
-    if (readSync(fd, prefix, 0, 8, 0) !== 8) return false;
+    if (readSync(fd, prefix, 0, 8, 0) !== 8) return null;
     const length = prefix.readBigUInt64LE(0);
-    if (length > BigInt(MAX_HEADER_BYTES)) return false;
+    if (length > BigInt(MAX_HEADER_BYTES)) return null;
     const header = Buffer.alloc(Number(length));
-    if (readSync(fd, header, 0, header.length, 8) !== header.length) return false;
-    const parsed = JSON.parse(header.toString("utf8")) as { __metadata__?: { format?: unknown } };
-    return parsed.__metadata__?.format === BUNDLE_FORMAT;
+    if (readSync(fd, header, 0, header.length, 8) !== header.length) return null;
+    const parsed = JSON.parse(header.toString("utf8")) as { __metadata__?: { format?: unknown } } | null;
+    return parsed?.__metadata__?.format ?? null;
   } catch {
-    return false;
+    return null;
   } finally {
     if (fd !== null) closeSync(fd);
   }

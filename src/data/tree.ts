@@ -30,6 +30,22 @@ export const TREE_END_ID = 1;
 /** Ids of the 26 letters, in alphabetical order (candidate set for the plane analysis). */
 export const TREE_LETTER_IDS: readonly number[] = Array.from(LETTERS, (_, i) => i + 2);
 
+/**
+ * What every checkpoint of a tree run records in its config.json under `tree`: the token
+ * strings by id, the alphabet its node names are drawn from (the first `alphabetSize` letters)
+ * and the depth, so that a reader needs no source code to tokenise a tree.
+ */
+export interface TreeTaskRecord {
+  vocab: string[];
+  alphabetSize: number;
+  depth: number;
+}
+
+/** The `tree` record of a run's checkpoints. */
+export function treeTaskRecord(depth: number, alphabetSize: number): TreeTaskRecord {
+  return { vocab: [...TREE_VOCAB], alphabetSize, depth };
+}
+
 const TOKEN_ID = new Map(TREE_VOCAB.map((t, i) => [t, i]));
 const ROUTE_ID = TOKEN_ID.get("[ROUTE]")!;
 

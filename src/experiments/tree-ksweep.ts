@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Engine } from "../engine/engine.js";
 import type { Dataset } from "../data/dataset.js";
-import type { TreeExample } from "../data/tree.js";
+import { treeTaskRecord, type TreeExample } from "../data/tree.js";
 import { Reasoner } from "../model/reasoner.js";
 import { Rng } from "../engine/rng.js";
 import type { TensorGroup } from "../train/checkpoint.js";
@@ -34,7 +34,7 @@ export function runKSweep(
     groupToParams(pretrained, reasoner.lm.params);
     reasoner.resetEma();
     const points: Array<[number, number]> = [[0, correctMajorRate(engine, reasoner, probe, candidates)]];
-    const phase = sstPhase(engine, reasoner, { kind: "reasoner", experiment: "tree-ksweep", k, model: reasoner.config }, { k, momentum: preset.sst.momentum }, null, settings.seq, "answer");
+    const phase = sstPhase(engine, reasoner, { kind: "reasoner", experiment: "tree-ksweep", k, model: reasoner.config, tree: treeTaskRecord(preset.depth, preset.alphabetSize) }, { k, momentum: preset.sst.momentum }, null, settings.seq, "answer");
     // Evaluation doubles as the curve's sampling: it runs every evalEvery steps.
     phase.evaluate = () => {
       const rate = correctMajorRate(engine, reasoner, probe, candidates);

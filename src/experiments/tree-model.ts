@@ -57,6 +57,9 @@ export function treeModelSpec(config: CheckpointConfig, source: string): TreeMod
   }
   if (talker.kind !== "mono") throw new Error(`${source} holds a ${talker.kind} Talker; the page reads route latents with a Mono-Talker`);
   if (reasoner.vocab !== TREE_VOCAB.length || talker.stack.vocab !== TREE_VOCAB.length) throw new Error(`${source}: the models' vocabulary is not the tree task's ${TREE_VOCAB.length} tokens`);
+  // Checkpoints written before the record existed lack it; a recorded vocabulary must be this one.
+  const recorded = (config.tree as { vocab?: unknown } | undefined)?.vocab;
+  if (recorded !== undefined && JSON.stringify(recorded) !== JSON.stringify(TREE_VOCAB)) throw new Error(`${source}/config.json: tree.vocab is not the tree task's vocabulary`);
   if (!answer || !Number.isInteger(answer.length) || (answer.length as number) < 3) throw new Error(`${source}/config.json: no valid answer span (route length + 1)`);
   return { reasoner, talker, depth: (answer.length as number) - 1, steps: answer.length as number };
 }

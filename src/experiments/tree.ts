@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Engine } from "../engine/engine.js";
 import { Rng } from "../engine/rng.js";
 import type { Dataset } from "../data/dataset.js";
-import { generateSplits, TREE_PAD_ID, TREE_VOCAB, type TreeExample } from "../data/tree.js";
+import { generateSplits, TREE_PAD_ID, TREE_VOCAB, treeTaskRecord, type TreeExample } from "../data/tree.js";
 import { MonoTalker } from "../model/mono-talker.js";
 import { Reasoner } from "../model/reasoner.js";
 import { TransformerLM } from "../model/transformer.js";
@@ -86,24 +86,26 @@ export function runTreeExperiment(engine: Engine, o: TreeRunOptions): TreeResult
   });
   const run = (name: string) => ({ outDir: join(o.outDir, name), label: name, log });
   const config = { ...p.reasoner, vocab: TREE_VOCAB.length };
+  // Last among the config's fields, so that a stage checkpoint written before it existed still resumes (loop.ts).
+  const tree = treeTaskRecord(p.depth, p.alphabetSize);
 
   const reasoner = new Reasoner(engine, config, new Rng(seed));
-  timed("pretrain", () => runTraining(engine, treeDataset(splits.train, p.routeDropout), lmPhase(engine, reasoner.lm, { kind: "transformer", experiment: "tree", role: "pretrain", model: config }, val, seq, "answer"), settings(p.pretrain, p.pretrainLoss, 1), run("pretrain")));
+  timed("pretrain", () => runTraining(engine, treeDataset(splits.train, p.routeDropout), lmPhase(engine, reasoner.lm, { kind: "transformer", experiment: "tree", role: "pretrain", model: config, tree }, val, seq, "answer"), settings(p.pretrain, p.pretrainLoss, 1), run("pretrain")));
   const pretrained = paramsToGroup(reasoner.lm.params);
   // Snapshot the pretrained weights: the baseline and the k sweep start from them.
   const snapshot = new Map([...pretrained].map(([k, v]) => [k, { shape: v.shape, data: v.data.slice() }]));
 
   const coupled = new TransformerLM(engine, config, new Rng(seed));
   groupToParams(snapshot, coupled.params);
-  timed("baseline", () => runTraining(engine, train, lmPhase(engine, coupled, { kind: "transformer", experiment: "tree", role: "baseline", model: config }, val, seq, "answer"), settings(p.baseline, "answer", 2), run("baseline")));
+  timed("baseline", () => runTraining(engine, train, lmPhase(engine, coupled, { kind: "transformer", experiment: "tree", role: "baseline", model: config, tree }, val, seq, "answer"), settings(p.baseline, "answer", 2), run("baseline")));
 
   reasoner.resetEma();
-  timed("sst", () => runTraining(engine, train, sstPhase(engine, reasoner, { kind: "reasoner", experiment: "tree", model: config }, p.sst, val, seq, "answer"), settings(p.sst, "answer", 3), run("sst")));
+  timed("sst", () => runTraining(engine, train, sstPhase(engine, reasoner, { kind: "reasoner", experiment: "tree", model: config, tree }, p.sst, val, seq, "answer"), settings(p.sst, "answer", 3), run("sst")));
 
   const talkerConfig = { kind: "mono" as const, latentDim: config.dModel, stack: { ...p.talker, vocab: TREE_VOCAB.length }, encoderLayers: 0, causal: false };
   const talker = new MonoTalker(engine, talkerConfig, new Rng(seed + 4));
   const span = answerSpan(train);
-  timed("talker", () => runTraining(engine, train, talkerPhase(engine, reasoner, talker, { kind: "talker", experiment: "tree", talker: talkerConfig, reasoner: config, answer: span, latents: p.talkerTraining.latents }, span, p.talkerTraining.latents, seq, val), settings(p.talkerTraining, "answer", 4), run("talker")));
+  timed("talker", () => runTraining(engine, train, talkerPhase(engine, reasoner, talker, { kind: "talker", experiment: "tree", talker: talkerConfig, reasoner: config, answer: span, latents: p.talkerTraining.latents, tree }, span, p.talkerTraining.latents, seq, val), settings(p.talkerTraining, "answer", 4), run("talker")));
 
   log(`evaluating on ${splits.test.length} held-out trees...`);
   const rEval = timed("eval_reasoner", () => evaluateReasoner(engine, reasoner, talker, splits.test));

@@ -139,9 +139,7 @@ export function runTraining(engine: Engine, data: Dataset, phase: Phase, setting
 
 function resume(dir: string, config: CheckpointConfig, phase: Phase, opt: AdamW, rng: Rng): Checkpoint["state"] {
   const ckpt = loadCheckpoint(dir, [config.kind]);
-  const saved = JSON.stringify(ckpt.config);
-  const now = JSON.stringify(JSON.parse(JSON.stringify(config)));
-  if (saved !== now) throw new Error(`cannot resume ${dir}: its configuration differs from this run's (use another --out, or the same flags)`);
+  if (!sameRunConfig(ckpt.config, config)) throw new Error(`cannot resume ${dir}: its configuration differs from this run's (use another --out, or the same flags)`);
   phase.restore(ckpt);
   if (!ckpt.optimizer) throw new Error(`${dir}: checkpoint has no optimizer state to resume from`);
   opt.params.forEach((p, i) => {
@@ -151,6 +149,20 @@ function resume(dir: string, config: CheckpointConfig, phase: Phase, opt: AdamW,
   opt.step = ckpt.state.step;
   rng.setState(ckpt.state.rng);
   return ckpt.state;
+}
+
+/**
+ * Config fields added after checkpoints were first written, each placed before `training`: a
+ * checkpoint saved without one is still the same run, and its next save records the field.
+ */
+const ADDED_FIELDS = ["tree"];
+
+/** Whether a saved config is this run's: equal, or equal once the fields added since are left out. */
+function sameRunConfig(saved: CheckpointConfig, config: CheckpointConfig): boolean {
+  const text = (c: CheckpointConfig) => JSON.stringify(JSON.parse(JSON.stringify(c)));
+  if (text(saved) === text(config)) return true;
+  const older = Object.fromEntries(Object.entries(config).filter(([key]) => !(ADDED_FIELDS.includes(key) && !(key in saved))));
+  return text(saved) === text(older as CheckpointConfig);
 }
 
 function copyInto(t: Tensor, saved: { data: Float32Array } | undefined, dir: string): void {

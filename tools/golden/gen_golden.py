@@ -64,6 +64,14 @@ Optimizer run (10 steps on the same batch, from the initial params):
   adamw.gradnorms (10,) unclipped total norm returned by clip_grad_norm_
   after.<name>    params after the 10 steps
 
+Talkers (--talkers): test/fixtures/golden-talkers.safetensors holds a Mono-Talker and a
+Dual-Talker (docs/checkpoint-format.md sections 5.3, 5.4, 6.7, 6.8; the forward is
+python/jepa_torch/model.py), each with its initial parameters, its logits for a fixed chain of
+unit-norm latents (and, for Dual, decoder tokens), the mean cross-entropy against fixed targets
+and every parameter's gradient: input.latents (S,L), input.decoder_tokens (S,) I32,
+input.targets (S,) I32, {mono,dual}.param.<name>, {mono,dual}.logits (S,V), {mono,dual}.loss (),
+{mono,dual}.grad.<name>; metadata `talkers` holds both Talker configs (config.json's `talker`).
+
 Fixture layout (safetensors, all little-endian):
   input.tokens (B,T) I32, input.targets (B,T) I32 (-1 = ignored),
   param.<name>, grad.<name>, after.<name>, cosgrad.<name> F32,
@@ -313,6 +321,95 @@ def max_rel(a, b):
     return float(((a - b).abs() / b.abs().clamp(min=1e-3)).max())
 
 
+# --------------------------------------------------------------------------- Talkers
+
+TALKER_BASE = {"normEps": 1e-5, "ropeBase": 10000, "vocab": 13}
+TALKERS = {
+    # Narrower than the latents (in_proj), attention wider than the stream, sharper softmax.
+    "mono": {"kind": "mono", "latentDim": 16, "encoderLayers": 0, "causal": False,
+             "stack": {**TALKER_BASE, "dModel": 12, "layers": 2, "heads": 2, "attnDim": 16, "mlpDim": 24, "attnScale": 1.5}},
+    # The learnable-temperature QK-Norm in every attention layer, self and cross.
+    "dual": {"kind": "dual", "latentDim": 16, "encoderLayers": 1, "causal": False,
+             "stack": {**TALKER_BASE, "dModel": 20, "layers": 2, "heads": 2, "attnDim": 16, "mlpDim": 24, "qkNorm": "temp", "qkTemp": 4}},
+}
+
+
+def stack_shapes(prefix, c, cross):
+    """Block tensors of a stack, as docs/checkpoint-format.md tables them."""
+    D, A, Fd, H = c["dModel"], c["attnDim"], c["mlpDim"], c["heads"]
+    temp = c.get("qkNorm") == "temp"
+    out = [(prefix + "norm1.weight", (D,)), (prefix + "attn.qkv.weight", (3 * A, D))]
+    out += [(prefix + "attn.qk_temp", (H,))] if temp else []
+    out += [(prefix + "attn.proj.weight", (D, A)), (prefix + "norm2.weight", (D,)),
+            (prefix + "mlp.fc.weight", (Fd, D)), (prefix + "mlp.proj.weight", (D, Fd))]
+    if cross:
+        out += [(prefix + "norm_x.weight", (D,)), (prefix + "cross.q.weight", (A, D)),
+                (prefix + "cross.kv.weight", (2 * A, D)), (prefix + "cross.proj.weight", (D, A))]
+        out += [(prefix + "cross.qk_temp", (H,))] if temp else []
+    return out
+
+
+def talker_shapes(t):
+    """Every tensor of a Talker (names without the checkpoint's `talker.` prefix)."""
+    c = t["stack"]
+    D, V = c["dModel"], c["vocab"]
+    out = [("in_proj.weight", (D, t["latentDim"]))] if t["latentDim"] != D else []
+    if t["kind"] == "mono":
+        for i in range(c["layers"]):
+            out += stack_shapes(f"blocks.{i}.", c, False)
+        return out + [("norm_f.weight", (D,)), ("lm_head.weight", (V, D))]
+    for j in range(t["encoderLayers"]):
+        out += stack_shapes(f"encoder.{j}.", c, False)
+    out += [("encoder_norm.weight", (D,)), ("wte.weight", (V, D))]
+    for i in range(c["layers"]):
+        out += stack_shapes(f"decoder.{i}.", c, True)
+    return out + [("norm_f.weight", (D,))]
+
+
+def talker_params(t):
+    """Matrices N(0, 0.3^2), gains 1 + 0.1 N(0, 1), QK-Norm log-temperatures N(0, 0.3^2)."""
+    params = {}
+    for name, shape in talker_shapes(t):
+        gain = len(shape) == 1 and not name.endswith("qk_temp")
+        params[name] = (1.0 + 0.1 * torch.randn(shape) if gain else 0.3 * torch.randn(shape)).float().contiguous()
+    return params
+
+
+def talker_logits(t, params, latents, decoder_tokens):
+    """The Talker's logits (S, V) through python/jepa_torch/model.py."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+    from jepa_torch import model
+    stack = model.Stack(t["stack"], params, "")
+    if t["kind"] == "mono":
+        return model.mono_logits(stack, latents, t["causal"])
+    return model.dual_logits(stack, model.dual_encode(stack, latents, t["encoderLayers"]), decoder_tokens.tolist())
+
+
+def write_talkers(path):
+    """Writes the Talkers' fixture (see the module docstring)."""
+    torch.manual_seed(SEED + 1)
+    S, L, V = 6, 16, TALKER_BASE["vocab"]
+    latents = torch.randn(S, L)
+    latents = latents / latents.norm(dim=-1, keepdim=True)
+    decoder_tokens = torch.randint(0, V, (S,), dtype=torch.int32)
+    targets = torch.randint(0, V, (S,), dtype=torch.int32)
+    tensors = [("input.latents", latents), ("input.decoder_tokens", decoder_tokens), ("input.targets", targets)]
+    for kind, t in TALKERS.items():
+        init = talker_params(t)
+        params = leaf_copy(init, torch.float32)
+        logits = talker_logits(t, params, latents, decoder_tokens)
+        loss = F.cross_entropy(logits, targets.long())
+        grads = grads_of(params, loss)
+        names = [n for n, _ in talker_shapes(t)]
+        tensors += [(f"{kind}.param.{n}", init[n]) for n in names]
+        tensors += [(f"{kind}.logits", logits.detach()), (f"{kind}.loss", loss.detach().reshape(()))]
+        tensors += [(f"{kind}.grad.{n}", grads[n]) for n in names]
+    metadata = {"talkers": json.dumps(TALKERS), "torch_version": torch.__version__, "blas": blas_library(),
+                "generator": "tools/golden/gen_golden.py --talkers"}
+    write_safetensors(path, tensors, metadata)
+    print(f"wrote {path} ({os.path.getsize(path)} bytes, {len(tensors)} tensors)")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     default_out = os.path.normpath(os.path.join(here, "..", "..", "test", "fixtures", "golden-gpt.safetensors"))
@@ -320,7 +417,15 @@ def main():
     ap.add_argument("--out", default=default_out)
     ap.add_argument("--config", default="{}",
                     help='JSON overrides of the sizes, e.g. \'{"vocab":32,"mlpDim":64}\' (the committed fixture uses the defaults)')
+    ap.add_argument("--talkers", action="store_true",
+                    help="write the Talkers' fixture test/fixtures/golden-talkers.safetensors (or --out) instead")
     args = ap.parse_args()
+    if args.talkers:
+        torch.use_deterministic_algorithms(True)
+        torch.set_num_threads(1)
+        fixtures = os.path.dirname(default_out)
+        write_talkers(args.out if args.out != default_out else os.path.join(fixtures, "golden-talkers.safetensors"))
+        return
 
     torch.manual_seed(SEED)
     torch.use_deterministic_algorithms(True)
