@@ -20,6 +20,11 @@ test("a continuation that ignores the forced letter returns to the route and rea
   assert.deepEqual(afterWrongBranch(ex, [ex.route[2], ex.route[3]]), { follows: false, returns: true, reaches: true });
 });
 
+test("a continuation that goes one step down the wrong subtree and then copies the target follows the error", () => {
+  const child = children.get(wrong)![0];
+  assert.deepEqual(afterWrongBranch(ex, [child, ex.route[3]]), { follows: true, returns: false, reaches: true });
+});
+
 test("a continuation that leaves the tree is neither", () => {
   const grandchild = children.get(children.get(wrong)![0])![0];
   assert.deepEqual(afterWrongBranch(ex, [grandchild, ex.route[3]]), { follows: false, returns: false, reaches: true });

@@ -27,11 +27,11 @@ export interface ContainmentReport {
   identicalChains: number;
   /** Whether the mixed-latent summary (α, β, ranks) is identical before and after. */
   identicalAnalysis: boolean;
-  /** Coupled T after a forced wrong first branch: continuations that follow the wrong subtree. */
+  /** Coupled T after a forced wrong first branch: continuations whose next letter is a child of the forced one. */
   coupledFollowsError: number;
   /** Coupled T after a forced wrong first branch: continuations whose next token is back on the correct route. */
   coupledReturnsToRoute: number;
-  /** Coupled T after a forced wrong first branch: continuations that still end at the target (only by leaving the wrong subtree). */
+  /** Coupled T after a forced wrong first branch: continuations whose last letter is the target (a copy from the prompt, whatever the path). */
   coupledReachesTarget: number;
 }
 
@@ -68,10 +68,10 @@ export function checkContainment(
 
 /**
  * Forces the sibling of the correct first branch after the root, then decodes greedily, and
- * sorts each continuation: it follows the wrong subtree (every token a child of the one before,
- * the error carried forward), or it jumps back to the correct route (its next token is the
- * target's route letter, which is not a child of the forced one), and whether it ends at the
- * target (which only a jump can do: the target is not below the wrong branch).
+ * sorts each continuation by its next letter: a child of the forced one (the error carried into
+ * the next decision), or the correct route's letter (a jump back, ignoring its own error); and
+ * by its last letter: the target or not (the prompt names the target, so a model may copy it
+ * even at the end of a broken path).
  */
 function forcedWrongBranch(engine: Engine, lm: TransformerLM, examples: readonly TreeExample[]): { follows: number; returns: number; reaches: number } {
   let follows = 0, returns = 0, reaches = 0;
@@ -89,12 +89,6 @@ function forcedWrongBranch(engine: Engine, lm: TransformerLM, examples: readonly
 
 /** How a continuation after the forced wrong first branch (`letters`, the route letters after it) relates to the tree. */
 export function afterWrongBranch(ex: TreeExample, letters: readonly string[]): { follows: boolean; returns: boolean; reaches: boolean } {
-  const tree = parseTree(ex.text);
-  let node = ex.siblings[0][1];
-  const follows = letters.every((next) => {
-    const isChild = (tree.children.get(node) ?? []).includes(next);
-    node = next;
-    return isChild;
-  });
-  return { follows, returns: letters[0] === ex.route[2], reaches: letters[letters.length - 1] === ex.target };
+  const children = parseTree(ex.text).children.get(ex.siblings[0][1]) ?? [];
+  return { follows: children.includes(letters[0]), returns: letters[0] === ex.route[2], reaches: letters[letters.length - 1] === ex.target };
 }
