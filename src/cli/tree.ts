@@ -23,8 +23,8 @@ and the k sweep, score both on fresh trees (generalisation), and write report.md
 and metrics.json to --out. \`jepa tree eval --help\`: scoring a finished run on other trees.
 
 flags:
-  --preset NAME     quick (default; about 16 min on 2 cores), cpu (4,000 pretraining steps of the
-                    recipe that leaves the plateau; see docs/tree-recipe.md), paper (Table 2
+  --preset NAME     quick (default; about 16 min on 2 cores), cpu (4,000 pretraining steps and a
+                    3,000-step warm restart; 100 % in 29 min; docs/tree-recipe.md), paper (Table 2
                     sizes), tiny (a smoke test of the pipeline in seconds)
   --seed N          seed of data, initialisation and order (default 1)
   --out DIR         output directory (default runs/tree-<preset>); a killed run resumes from it
