@@ -11,6 +11,7 @@ import { warmupCosine } from "../src/engine/schedule.js";
 import { TransformerLM } from "../src/model/transformer.js";
 import type { TransformerConfig } from "../src/model/config.js";
 import { testBackends } from "./helpers/backends.js";
+import { relMaxError } from "./helpers/rel-error.js";
 
 const SMALL: TransformerConfig = { vocab: 32, dModel: 64, layers: 2, heads: 4, attnDim: 64, mlpDim: 256, normEps: 1e-5, ropeBase: 10000 };
 const BATCH = 8, SEQ = 32;
@@ -43,16 +44,6 @@ function train(engine: Engine, steps: number, seed = 5) {
     engine.endStep();
   }
   return { losses, weights: params.map((p) => p.toArray()), names: params.map((p) => p.name) };
-}
-
-/** Largest |a − b| over the largest |b| (at least 1e-3). */
-function relMaxError(a: Float32Array, b: Float32Array): number {
-  let err = 0, scale = 1e-3;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return err / scale;
 }
 
 function sameBits(a: Float32Array[], b: Float32Array[]): boolean {

@@ -14,6 +14,7 @@ import { DualTalker } from "../src/model/dual-talker.js";
 import { MonoTalker } from "../src/model/mono-talker.js";
 import type { TalkerConfig } from "../src/model/talker-config.js";
 import { testBackends } from "./helpers/backends.js";
+import { relMaxError } from "./helpers/rel-error.js";
 
 const fixture = parseSafetensors(new Uint8Array(readFileSync(new URL("../../test/fixtures/golden-talkers.safetensors", import.meta.url))));
 const configs = JSON.parse(fixture.metadata.talkers) as Record<"mono" | "dual", TalkerConfig>;
@@ -26,17 +27,6 @@ const f32 = (name: string) => toFloat32(entry(name));
 
 // Relative to each tensor's largest magnitude, as in golden.test.ts (float32 on both sides).
 const TOL = { logits: 1e-5, loss: 1e-5, grad: 5e-5 };
-
-/** Largest |a − b| over the largest |b| (at least 1e-3). */
-function relMaxError(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let err = 0, scale = 1e-3;
-  for (let i = 0; i < a.length; i++) {
-    err = Math.max(err, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return err / scale;
-}
 
 for (const backend of await testBackends()) {
   describe(`golden Talkers on ${backend}`, () => {

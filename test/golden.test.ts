@@ -15,6 +15,7 @@ import { l2Normalize } from "../src/engine/ops/norm.js";
 import { embedding } from "../src/engine/ops/embedding.js";
 import { cosineLoss } from "../src/engine/ops/loss.js";
 import { testBackends } from "./helpers/backends.js";
+import { relMaxError } from "./helpers/rel-error.js";
 
 const fixture = parseSafetensors(new Uint8Array(readFileSync(new URL("../../test/fixtures/golden-gpt.safetensors", import.meta.url))));
 const meta = JSON.parse(fixture.metadata.config) as TransformerConfig & { batch: number; seq: number };
@@ -49,17 +50,6 @@ for (const backend of await testBackends()) {
     after(async () => {
       await engine.close();
     });
-
-    /** Largest |a − b| divided by the largest |b| (at least 1e-3, so tiny tensors use absolute error). */
-    function relMaxError(a: Float32Array, b: Float32Array): number {
-      assert.equal(a.length, b.length);
-      let err = 0, scale = 1e-3;
-      for (let i = 0; i < a.length; i++) {
-        err = Math.max(err, Math.abs(a[i] - b[i]));
-        scale = Math.max(scale, Math.abs(b[i]));
-      }
-      return err / scale;
-    }
 
     /** The worst relative error per kind of check in the running test, printed as its diagnostics by reportWorst. */
     const worst = new Map<string, number>();
