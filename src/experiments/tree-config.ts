@@ -15,6 +15,9 @@ export interface Restart {
   warmup: number;
 }
 
+/** A phase's first cycle, then any warm restarts (their steps come on top). */
+export type RestartedSchedule = PhaseSchedule & { restarts?: Restart[] };
+
 /** Everything a tree-search run is sized by. */
 export interface TreePreset {
   name: string;
@@ -26,8 +29,7 @@ export interface TreePreset {
   reasoner: StackSizes;
   talker: StackSizes;
   batch: number;
-  /** Pretraining: the first cycle's schedule, then any warm restarts (their steps come on top). */
-  pretrain: PhaseSchedule & { restarts?: Restart[] };
+  pretrain: RestartedSchedule;
   sst: PhaseSchedule & { k: number; momentum: number };
   talkerTraining: PhaseSchedule & { latents: "teacher" | "rollout" };
   baseline: PhaseSchedule;
@@ -81,7 +83,7 @@ const tiny: TreePreset = {
 };
 
 /** Total steps of a phase: its first cycle and its restarts. */
-export function totalSteps(s: PhaseSchedule & { restarts?: Restart[] }): number {
+export function totalSteps(s: RestartedSchedule): number {
   return s.steps + (s.restarts ?? []).reduce((sum, r) => sum + r.steps, 0);
 }
 

@@ -22,7 +22,7 @@ import { writeFileAtomic } from "../train/atomic.js";
 import { paramsToGroup } from "../train/weights.js";
 import { groupToParams } from "../train/weights.js";
 import { mixedLatents, pcaFigure, type MixedLatentReport } from "./tree-analysis.js";
-import { totalSteps, type PhaseSchedule, type Restart, type TreePreset } from "./tree-config.js";
+import { totalSteps, type RestartedSchedule, type TreePreset } from "./tree-config.js";
 import { checkContainment, type ContainmentReport } from "./tree-containment.js";
 import { evaluateCoupled, evaluateReasoner, type RouteScores } from "./tree-eval.js";
 import { runDataOf, runGeneralisation, type GeneralisationReport } from "./tree-generalisation.js";
@@ -79,7 +79,7 @@ export function runTreeExperiment(engine: Engine, o: TreeRunOptions): TreeResult
   const seq = Math.max(...splits.train.map((e) => e.tokens.length)) - 1;
   const used = usedTokens(splits.train);
   log(`tree search, preset ${p.name}: ${splits.train.length} train / ${splits.val.length} val / ${splits.test.length} test trees of depth ${p.depth}, ${seq + 1} tokens each`);
-  const settings = (s: PhaseSchedule & { restarts?: Restart[] }, loss: "all" | "answer", offset: number): TrainSettings => ({
+  const settings = (s: RestartedSchedule, loss: "all" | "answer", offset: number): TrainSettings => ({
     ...(s.restarts?.length ? { restarts: s.restarts.map((r) => ({ ...r, minLr: r.lr / 10 })) } : {}),
     steps: totalSteps(s), batch: p.batch, seq, lr: s.lr, minLr: s.lr / 10, warmup: s.warmup, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, clip: 1,
     evalEvery: p.evalEvery, checkpointEvery: Math.max(50, Math.floor(s.steps / 4)), logEvery: Math.max(10, Math.floor(s.steps / 20)), seed: seed + offset, loss,
